@@ -1,0 +1,13 @@
+"""Celery application. Tasks are thin interfaces that load by id and call one service."""
+
+from __future__ import annotations
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+app = Celery("frontline")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()

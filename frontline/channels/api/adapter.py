@@ -1,0 +1,55 @@
+"""The `api` channel: tickets and messages posted through the REST API.
+
+Its raw payload is the JSON the client sent; replies are not pushed anywhere (integrations
+read them from the event feed), so sending just records the reply as sent.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+
+from frontline.channels.types import (
+    Channel,
+    InboundAttachment,
+    InboundMessage,
+    OutboundMessage,
+    SenderIdentity,
+    SendResult,
+)
+
+
+class ApiChannelAdapter:
+    channel = Channel.API.value
+
+    def parse(self, body: bytes, headers: dict[str, str]) -> InboundMessage:
+        data = json.loads(body)
+        requester = data["requester"]
+        identities = [
+            SenderIdentity(kind=i["kind"], value=i["value"], network=i.get("network", ""))
+            for i in requester.get("identities", [])
+        ]
+        if not identities:
+            raise ValueError("requester needs at least one identity")
+        return InboundMessage(
+            channel=self.channel,
+            sender=identities[0],
+            other_identities=tuple(identities[1:]),
+            sender_name=requester.get("name", ""),
+            subject=data.get("subject", ""),
+            text=data.get("text", ""),
+            html=data.get("html", ""),
+            provider_message_id=data.get("external_id", "") or "",
+            ticket_fields=data.get("ticket_fields", {}),
+            attachments=tuple(
+                InboundAttachment(
+                    filename=a["filename"],
+                    content_type=a.get("content_type", ""),
+                    content=base64.b64decode(a["content_base64"], validate=True),
+                )
+                for a in data.get("attachments", [])
+            ),
+        )
+
+    def send(self, message: OutboundMessage) -> SendResult:
+        return SendResult(state="sent")

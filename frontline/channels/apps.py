@@ -1,0 +1,16 @@
+from django.apps import AppConfig
+
+
+class ChannelsAppConfig(AppConfig):
+    name = "frontline.channels"
+    label = "frontline_channels"
+    verbose_name = "Channels"
+
+    def ready(self) -> None:
+        from frontline.channels.api.adapter import ApiChannelAdapter
+        from frontline.channels.outbound import on_message_created
+        from frontline.channels.registry import adapter_register
+        from frontline.core.bus import subscribe
+
+        adapter_register(ApiChannelAdapter())
+        subscribe("message.created", on_message_created, mode="task")

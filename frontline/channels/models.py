@@ -1,0 +1,42 @@
+"""Raw inbound payloads: stored durably before a provider is answered, so nothing is lost."""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class PayloadStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    PROCESSED = "processed", "Processed"
+    DUPLICATE = "duplicate", "Duplicate"
+    FAILED = "failed", "Failed"
+
+
+class RawPayload(models.Model):
+    channel = models.CharField(max_length=16)
+    provider_message_id = models.CharField(max_length=255, blank=True)
+    content_type = models.CharField(max_length=127, blank=True)
+    body = models.BinaryField()
+    headers = models.JSONField(default=dict, blank=True)
+    received_at = models.DateTimeField(auto_now_add=True)
+    status = models.CharField(
+        max_length=10, choices=PayloadStatus.choices, default=PayloadStatus.PENDING
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    ticket_id = models.BigIntegerField(null=True, blank=True)
+    message_id = models.BigIntegerField(null=True, blank=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel", "provider_message_id"],
+                condition=~models.Q(provider_message_id=""),
+                name="rawpayload_provider_id_unique",
+            )
+        ]
+        indexes = [models.Index(fields=["status", "received_at"], name="rawpayload_status_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.channel} payload {self.pk} ({self.status})"

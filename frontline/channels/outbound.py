@@ -1,0 +1,84 @@
+"""The one outbound path: an agent's public reply goes out through its channel's adapter.
+
+Failures are retried with backoff by the task and end as a visible `failed` delivery state
+on the message (and a timeline event), never silently.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from frontline.channels.registry import adapter_get
+from frontline.channels.types import Channel, OutboundMessage, SenderIdentity
+from frontline.core.bus import Event
+from frontline.tickets import selectors as ticket_selectors
+from frontline.tickets import services as ticket_services
+from frontline.tickets.models import DeliveryState, Direction
+
+logger = logging.getLogger(__name__)
+
+IDENTITY_KIND_FOR_CHANNEL = {
+    Channel.EMAIL: ("email", ""),
+    Channel.SMS: ("phone", ""),
+    Channel.WHATSAPP: ("phone", ""),
+    Channel.PHONE: ("phone", ""),
+    Channel.CHAT: ("chat", ""),
+    Channel.FACEBOOK: ("social", "facebook"),
+    Channel.INSTAGRAM: ("social", "instagram"),
+}
+
+
+class OutboundRetry(Exception):
+    pass
+
+
+def on_message_created(event: Event) -> None:
+    """Subscriber of message.created: queue the send of public outbound replies."""
+    from frontline.channels.tasks import outbound_message_send_task
+
+    if event.data.get("visibility") != "public":
+        return
+    outbound_message_send_task.delay(event.data["message_id"])
+
+
+def outbound_message_send(message_id: int, *, final_attempt: bool = True) -> None:
+    message = ticket_selectors.message_get(message_id)
+    if message is None or message.direction != Direction.OUTBOUND:
+        return
+    if message.delivery_state != DeliveryState.QUEUED:
+        return  # already handled: sending twice would duplicate the customer's copy
+    adapter = adapter_get(message.channel)
+    if adapter is None:
+        # Channels without a push (web, portal): the customer reads the reply where they are.
+        ticket_services.message_delivery_update(message=message, state=DeliveryState.SENT)
+        return
+    kind, network = IDENTITY_KIND_FOR_CHANNEL.get(Channel(message.channel), ("", ""))
+    recipient = ticket_selectors.requester_identity(message.ticket, kind=kind, network=network)
+    outbound = OutboundMessage(
+        channel=message.channel,
+        message_id=message.pk,
+        ticket_id=message.ticket_id,
+        recipient=SenderIdentity(kind=recipient[0], value=recipient[2], network=recipient[1])
+        if recipient
+        else SenderIdentity(kind="", value=""),
+        text=message.text,
+        html=message.html,
+        subject=message.ticket.subject,
+        in_reply_to=ticket_selectors.ticket_provider_ids(message.ticket),
+    )
+    try:
+        result = adapter.send(outbound)
+    except Exception as exc:
+        logger.warning("send of message %s failed: %s", message_id, exc)
+        if final_attempt:
+            ticket_services.message_delivery_update(
+                message=message, state=DeliveryState.FAILED, error=str(exc)[:1000]
+            )
+            return
+        raise OutboundRetry(str(exc)) from exc
+    ticket_services.message_delivery_update(
+        message=message,
+        state=result.state,
+        provider_message_id=result.provider_message_id,
+        error=result.error,
+    )

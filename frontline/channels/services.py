@@ -1,0 +1,248 @@
+"""The one ingest path: every inbound message from every channel comes through here.
+
+adapter -> raw payload stored -> InboundMessage -> inbound_message_ingest():
+  dedupe by (channel, provider message id) -> resolve the customer by identity
+  -> thread into an open ticket or open a new one (follow-up if the thread is closed)
+  -> persist message (+ attachments) with its timeline events -> events after commit
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from frontline.channels.models import PayloadStatus, RawPayload
+from frontline.channels.registry import adapter_get
+from frontline.channels.types import THREAD_BY_CUSTOMER, InboundMessage
+from frontline.core.errors import DomainError, ValidationFailed
+from frontline.customers.models import Customer
+from frontline.customers.selectors import customer_get_active
+from frontline.customers.services import IdentityInput, customer_resolve
+from frontline.tickets import selectors as ticket_selectors
+from frontline.tickets import services as ticket_services
+from frontline.tickets.actors import Actor
+from frontline.tickets.lifecycle import Status
+
+logger = logging.getLogger(__name__)
+
+TICKET_FIELDS_FROM_CHANNEL = {"priority", "type", "tags", "custom_fields", "language", "team"}
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    ticket_id: int
+    message_id: int
+    customer_id: int
+    created_ticket: bool
+    duplicate: bool = False
+    followup_of: int | None = None
+
+
+def raw_payload_store(
+    *,
+    channel: str,
+    body: bytes,
+    provider_message_id: str = "",
+    content_type: str = "",
+    headers: dict[str, str] | None = None,
+) -> tuple[RawPayload, bool]:
+    """Persist a provider's payload before answering it. Returns (payload, created).
+
+    A retry of the same provider message returns the stored row and `created=False`.
+    """
+    provider_message_id = provider_message_id[:255]
+    if provider_message_id:
+        existing = RawPayload.objects.filter(
+            channel=channel, provider_message_id=provider_message_id
+        ).first()
+        if existing is not None:
+            return existing, False
+    try:
+        with transaction.atomic():
+            payload = RawPayload.objects.create(
+                channel=channel,
+                provider_message_id=provider_message_id,
+                content_type=content_type[:127],
+                body=body,
+                headers=headers or {},
+            )
+    except IntegrityError:
+        return RawPayload.objects.get(
+            channel=channel, provider_message_id=provider_message_id
+        ), False
+    return payload, True
+
+
+def inbound_message_ingest(message: InboundMessage) -> IngestResult:
+    """Store `message` on the right ticket, exactly once."""
+    if message.provider_message_id:
+        existing = ticket_selectors.message_by_provider_id(
+            channel=message.channel, provider_message_id=message.provider_message_id
+        )
+        if existing is not None:
+            _payload_mark(message.raw_payload_id, PayloadStatus.DUPLICATE, existing)
+            return _duplicate(existing)
+    try:
+        with transaction.atomic():
+            result = _ingest(message)
+            _payload_mark(message.raw_payload_id, PayloadStatus.PROCESSED, None, result)
+            return result
+    except IntegrityError:
+        # Lost a race with the same provider message arriving twice at once.
+        if message.provider_message_id:
+            existing = ticket_selectors.message_by_provider_id(
+                channel=message.channel, provider_message_id=message.provider_message_id
+            )
+            if existing is not None:
+                _payload_mark(message.raw_payload_id, PayloadStatus.DUPLICATE, existing)
+                return _duplicate(existing)
+        raise
+
+
+def _duplicate(existing: Any) -> IngestResult:
+    return IngestResult(
+        ticket_id=existing.ticket_id,
+        message_id=existing.pk,
+        customer_id=existing.ticket.requester_id,
+        created_ticket=False,
+        duplicate=True,
+    )
+
+
+def _ingest(message: InboundMessage) -> IngestResult:
+    customer = _customer_for(message)
+    actor = Actor.for_customer(customer)
+    ticket = ticket_selectors.ticket_for_inbound(
+        customer=customer,
+        channel=message.channel,
+        ticket_id=message.ticket_id,
+        references=list(message.references),
+        thread_key=message.thread_key,
+        thread_by_customer=message.channel in THREAD_BY_CUSTOMER,
+    )
+    created = False
+    followup_of = None
+    if ticket is None or ticket.status == Status.CLOSED:
+        if ticket is not None:
+            followup_of = ticket
+        fields = {k: v for k, v in message.ticket_fields.items() if k in TICKET_FIELDS_FROM_CHANNEL}
+        ticket = ticket_services.ticket_create(
+            requester=customer,
+            subject=message.subject or _subject_from(message.text),
+            channel=message.channel,
+            actor=actor,
+            thread_key=message.thread_key,
+            followup_of=followup_of,
+            **fields,
+        )
+        created = True
+    attachments = [
+        ticket_services.AttachmentInput(
+            filename=a.filename,
+            content=a.content,
+            content_type=a.content_type,
+            content_id=a.content_id,
+            inline=a.inline,
+        )
+        for a in message.attachments
+    ]
+    stored = ticket_services.message_add(
+        ticket=ticket,
+        actor=actor,
+        text=message.text,
+        html=message.html,
+        channel=message.channel,
+        subject=message.subject,
+        provider_message_id=message.provider_message_id,
+        attachments=attachments,
+        raw_payload_id=message.raw_payload_id,
+        metadata=message.metadata,
+        received_at=message.received_at,
+    )
+    return IngestResult(
+        ticket_id=ticket.pk,
+        message_id=stored.pk,
+        customer_id=customer.pk,
+        created_ticket=created,
+        followup_of=followup_of.pk if followup_of else None,
+    )
+
+
+def _customer_for(message: InboundMessage) -> Customer:
+    if message.customer_id is not None:
+        known = customer_get_active(message.customer_id)
+        if known is None:
+            raise ValidationFailed("No such customer.", fields={"requester": ["not found"]})
+        return known
+    senders = [message.sender] if message.sender else []
+    identities = [
+        IdentityInput(kind=i.kind, value=i.value, network=i.network)
+        for i in (*senders, *message.other_identities)
+    ]
+    customer, _ = customer_resolve(
+        identities=identities, name=message.sender_name, actor=f"channel:{message.channel}"
+    )
+    return customer
+
+
+def _subject_from(text: str) -> str:
+    first = next((line.strip() for line in text.splitlines() if line.strip()), "")
+    return first[:80] + ("…" if len(first) > 80 else "")
+
+
+def _payload_mark(
+    payload_id: int | None, status: str, existing: Any, result: IngestResult | None = None
+) -> None:
+    if payload_id is None:
+        return
+    RawPayload.objects.filter(pk=payload_id).update(
+        status=status,
+        processed_at=timezone.now(),
+        ticket_id=result.ticket_id if result else existing.ticket_id,
+        message_id=result.message_id if result else existing.pk,
+        error="",
+    )
+
+
+def raw_payload_process(payload_id: int) -> IngestResult | None:
+    """Parse a stored payload with its channel's adapter and ingest it. Idempotent."""
+    payload = RawPayload.objects.filter(pk=payload_id).first()
+    if payload is None or payload.status in (PayloadStatus.PROCESSED, PayloadStatus.DUPLICATE):
+        return None
+    adapter = adapter_get(payload.channel)
+    RawPayload.objects.filter(pk=payload_id).update(attempts=payload.attempts + 1)
+    if adapter is None:
+        _payload_fail(payload_id, f"no adapter for channel {payload.channel}")
+        return None
+    try:
+        parsed = adapter.parse(bytes(payload.body), payload.headers)
+    except (ValueError, KeyError, TypeError) as exc:
+        _payload_fail(payload_id, f"unparseable payload: {exc}")
+        return None
+    from dataclasses import replace
+
+    try:
+        return inbound_message_ingest(replace(parsed, raw_payload_id=payload_id))
+    except (DomainError, ValidationFailed) as exc:
+        _payload_fail(payload_id, exc.message)
+        return None
+
+
+def _payload_fail(payload_id: int, error: str) -> None:
+    logger.warning("raw payload %s failed: %s", payload_id, error)
+    RawPayload.objects.filter(pk=payload_id).update(status=PayloadStatus.FAILED, error=error)
+
+
+def raw_payloads_pending(older_than: timedelta = timedelta(minutes=2)) -> list[int]:
+    """Payloads accepted but never processed (a worker died): the sweeper retries these."""
+    cutoff = timezone.now() - older_than
+    return list(
+        RawPayload.objects.filter(status=PayloadStatus.PENDING, received_at__lt=cutoff)
+        .order_by("pk")
+        .values_list("pk", flat=True)[:500]
+    )

@@ -1,0 +1,107 @@
+"""The event bus: `publish` records a domain event now and delivers it after commit.
+
+Handlers subscribe by event name in `AppConfig.ready()`. Inline handlers run in the
+committing process (cheap work: realtime push); task handlers run in Celery (slow work).
+An event published inside a transaction that rolls back is neither stored nor delivered.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+from django.db import transaction
+
+from frontline.core.models import CurrentTransactionId, DomainEvent
+
+logger = logging.getLogger(__name__)
+
+Handler = Callable[["Event"], None]
+Mode = Literal["inline", "task"]
+
+
+@dataclass(frozen=True)
+class Event:
+    """One domain event. `actor` is "user:<id>", "customer:<id>", "system", "bot", ..."""
+
+    name: str
+    actor: str = "system"
+    ticket_id: int | None = None
+    customer_id: int | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+    id: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+_handlers: dict[str, list[tuple[Mode, str]]] = defaultdict(list)
+
+
+def _path(handler: Handler) -> str:
+    return f"{handler.__module__}:{handler.__qualname__}"
+
+
+def subscribe(event_name: str, handler: Handler, *, mode: Mode = "task") -> None:
+    """Register `handler` for `event_name` ("*" for every event). Idempotent."""
+    entry = (mode, _path(handler))
+    if entry not in _handlers[event_name]:
+        _handlers[event_name].append(entry)
+
+
+def unsubscribe_all() -> None:
+    _handlers.clear()
+
+
+def resolve_handler(path: str) -> Handler:
+    module_name, _, qualname = path.partition(":")
+    obj: Any = importlib.import_module(module_name)
+    for part in qualname.split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
+def publish(event: Event) -> Event:
+    """Store `event` in the outbox (same transaction) and deliver it after commit."""
+    row = DomainEvent.objects.create(
+        txid=CurrentTransactionId(),
+        name=event.name,
+        ticket_id=event.ticket_id,
+        customer_id=event.customer_id,
+        actor=event.actor,
+        payload=event.data,
+    )
+    stored = Event(
+        name=event.name,
+        actor=event.actor,
+        ticket_id=event.ticket_id,
+        customer_id=event.customer_id,
+        data=event.data,
+        id=row.pk,
+    )
+    if _handlers.get(event.name) or _handlers.get("*"):
+        transaction.on_commit(lambda: dispatch(stored))
+    return stored
+
+
+def dispatch(event: Event) -> None:
+    """Run subscribers; a failing handler is logged and never blocks the others."""
+    from frontline.core.tasks import run_event_handler
+
+    for mode, path in [*_handlers.get(event.name, []), *_handlers.get("*", [])]:
+        if mode == "inline":
+            try:
+                resolve_handler(path)(event)
+            except Exception:
+                logger.exception("inline handler %s failed for %s", path, event.name)
+        else:
+            try:
+                run_event_handler.delay(path, event.to_dict())
+            except Exception:
+                # The broker being down must not break the request; the outbox row remains
+                # and the event feed still serves it.
+                logger.exception("could not enqueue %s for %s", path, event.name)

@@ -1,0 +1,183 @@
+"""Reads for tickets: threading look-ups, filtered lists with keyset pagination, timelines."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db.models import Prefetch, QuerySet
+
+from frontline.core.pagination import cursor_decode, cursor_encode
+from frontline.customers.models import Customer, Identity
+from frontline.tickets.lifecycle import ACTIVE
+from frontline.tickets.models import Message, Tag, Ticket, TicketEvent
+
+
+def message_by_provider_id(*, channel: str, provider_message_id: str) -> Message | None:
+    return (
+        Message.objects.select_related("ticket")
+        .filter(channel=channel, provider_message_id=provider_message_id)
+        .first()
+    )
+
+
+def message_get(message_id: int) -> Message | None:
+    return (
+        Message.objects.select_related("ticket", "ticket__requester").filter(pk=message_id).first()
+    )
+
+
+def ticket_for_inbound(
+    *,
+    customer: Customer,
+    channel: str,
+    ticket_id: int | None,
+    references: list[str],
+    thread_key: str,
+    thread_by_customer: bool,
+) -> Ticket | None:
+    """The ticket an inbound message continues, or None for a new conversation.
+
+    Order: an explicit ticket of this customer; a ticket holding a message this one answers;
+    the provider thread; on conversational channels, the customer's open ticket there.
+    """
+    requester_ids = [customer.pk, *customer.merged_from.values_list("pk", flat=True)]
+    if ticket_id is not None:
+        found = Ticket.objects.filter(pk=ticket_id, requester_id__in=requester_ids).first()
+        if found is not None:
+            return found
+    if references:
+        ref = (
+            Message.objects.filter(channel=channel, provider_message_id__in=references[-50:])
+            .select_related("ticket")
+            .order_by("-id")
+            .first()
+        )
+        if ref is not None:
+            return ref.ticket
+    if thread_key:
+        found = (
+            Ticket.objects.filter(
+                channel=channel, thread_key=thread_key, requester_id__in=requester_ids
+            )
+            .order_by("-id")
+            .first()
+        )
+        if found is not None:
+            return found
+    if thread_by_customer:
+        return (
+            Ticket.objects.filter(
+                requester_id__in=requester_ids,
+                channel=channel,
+                status__in=[s.value for s in ACTIVE],
+            )
+            .order_by("-id")
+            .first()
+        )
+    return None
+
+
+def requester_identity(
+    ticket: Ticket, *, kind: str, network: str = ""
+) -> tuple[str, str, str] | None:
+    identity = (
+        Identity.objects.filter(customer_id=ticket.requester_id, kind=kind, network=network)
+        .order_by("id")
+        .first()
+    )
+    return (identity.kind, identity.network, identity.value) if identity else None
+
+
+def ticket_provider_ids(ticket: Ticket) -> tuple[str, ...]:
+    ids = (
+        Message.objects.filter(ticket=ticket)
+        .exclude(provider_message_id="")
+        .order_by("id")
+        .values_list("provider_message_id", flat=True)
+    )
+    return tuple(ids)
+
+
+@dataclass(frozen=True)
+class TicketFilters:
+    status: list[str] | None = None
+    assignee_id: int | None = None
+    unassigned: bool = False
+    team_id: int | None = None
+    tag: str | None = None
+    channel: str | None = None
+    requester_id: int | None = None
+    updated_after: datetime | None = None
+    updated_before: datetime | None = None
+    query: str | None = None
+
+
+def ticket_filter(qs: QuerySet[Ticket], filters: TicketFilters) -> QuerySet[Ticket]:
+    if filters.status:
+        qs = qs.filter(status__in=filters.status)
+    if filters.assignee_id is not None:
+        qs = qs.filter(assignee_id=filters.assignee_id)
+    if filters.unassigned:
+        qs = qs.filter(assignee__isnull=True)
+    if filters.team_id is not None:
+        qs = qs.filter(team_id=filters.team_id)
+    if filters.tag:
+        qs = qs.filter(tags__in=Tag.objects.filter(name=filters.tag.strip().lower()))
+    if filters.channel:
+        qs = qs.filter(channel=filters.channel)
+    if filters.requester_id is not None:
+        qs = qs.filter(requester_id=filters.requester_id)
+    if filters.updated_after is not None:
+        qs = qs.filter(updated_at__gte=filters.updated_after)
+    if filters.updated_before is not None:
+        qs = qs.filter(updated_at__lt=filters.updated_before)
+    if filters.query:
+        qs = qs.filter(subject__icontains=filters.query)
+    return qs
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[Any]
+    next_cursor: str | None
+
+
+def ticket_page(qs: QuerySet[Ticket], *, cursor: str | None, limit: int) -> Page:
+    """Newest-updated first, keyset on (updated_at, id): constant cost at any depth."""
+    qs = qs.select_related("requester", "assignee", "team").prefetch_related(
+        Prefetch("tags", queryset=Tag.objects.only("id", "name"))
+    )
+    if cursor:
+        updated_raw, last_id = cursor_decode(cursor, length=2)
+        try:
+            updated = datetime.fromisoformat(str(updated_raw))
+            last_id = int(last_id)
+        except (TypeError, ValueError):
+            from frontline.core.errors import ValidationFailed
+
+            raise ValidationFailed("Malformed cursor.", fields={"cursor": ["malformed"]}) from None
+        from django.db.models import Q
+
+        qs = qs.filter(Q(updated_at__lt=updated) | Q(updated_at=updated, id__lt=last_id))
+    rows = list(qs.order_by("-updated_at", "-id")[: limit + 1])
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        last = rows[-1]
+        next_cursor = cursor_encode([last.updated_at.isoformat(), last.pk])
+    return Page(items=rows, next_cursor=next_cursor)
+
+
+def ticket_timeline(ticket: Ticket, *, include_internal: bool) -> list[Message]:
+    qs = ticket.messages.select_related("author_user", "author_customer").prefetch_related(
+        "attachments"
+    )
+    if not include_internal:
+        qs = qs.filter(visibility="public")
+    return list(qs.order_by("created_at", "id"))
+
+
+def ticket_events(ticket: Ticket) -> QuerySet[TicketEvent]:
+    return ticket.events.select_related("actor_user").order_by("id")

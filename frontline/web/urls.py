@@ -1,0 +1,26 @@
+from django.contrib.auth import views as auth_views
+from django.urls import path
+from django.views.generic import RedirectView
+
+from frontline.web import views
+
+app_name = "web"
+
+urlpatterns = [
+    path("", RedirectView.as_view(url="/tickets/", permanent=False)),
+    path(
+        "login/",
+        auth_views.LoginView.as_view(
+            template_name="web/login.html", redirect_authenticated_user=True
+        ),
+        name="login",
+    ),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("tickets/", views.ticket_list, name="ticket_list"),
+    path("tickets/<int:ticket_id>/", views.ticket_detail, name="ticket_detail"),
+    path(
+        "tickets/<int:ticket_id>/messages/", views.ticket_message_post, name="ticket_message_post"
+    ),
+    path("tickets/<int:ticket_id>/update/", views.ticket_update_post, name="ticket_update_post"),
+    path("healthz", views.healthz, name="healthz"),
+]

@@ -1,0 +1,193 @@
+"""The plain agent UI: ticket list and ticket page. Thin: parse input, call services."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.db import connection
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from frontline.accounts.models import Role, Team, User
+from frontline.core.errors import DomainError
+from frontline.customers.selectors import customer_order_totals
+from frontline.tickets import permissions, selectors, services
+from frontline.tickets.actors import Actor
+from frontline.tickets.lifecycle import ALLOWED, Status
+from frontline.tickets.models import Priority, Ticket, TicketType
+
+STAFF = (Role.ADMIN, Role.SUPERVISOR, Role.AGENT, Role.LIGHT_AGENT)
+VIEWS: dict[str, tuple[str, dict[str, Any]]] = {
+    "open": ("Open", {"status": ["new", "open"]}),
+    "mine": ("Mine", {"status": ["new", "open", "pending", "on_hold"], "mine": True}),
+    "unassigned": ("Unassigned", {"status": ["new", "open"], "unassigned": True}),
+    "pending": ("Pending", {"status": ["pending", "on_hold"]}),
+    "solved": ("Solved", {"status": ["solved", "closed"]}),
+    "all": ("All", {}),
+}
+
+
+def _staff(request: HttpRequest) -> User:
+    user: User = request.user  # type: ignore[assignment]
+    if user.role not in STAFF:
+        raise DjangoPermissionDenied("The agent workspace is for staff.")
+    return user
+
+
+@login_required
+def ticket_list(request: HttpRequest) -> HttpResponse:
+    user = _staff(request)
+    view_key = request.GET.get("view", "open")
+    title, spec = VIEWS.get(view_key, VIEWS["open"])
+    filters = selectors.TicketFilters(
+        status=spec.get("status"),
+        assignee_id=user.pk if spec.get("mine") else None,
+        unassigned=bool(spec.get("unassigned")),
+        channel=request.GET.get("channel") or None,
+        tag=request.GET.get("tag") or None,
+        query=request.GET.get("q") or None,
+    )
+    qs = selectors.ticket_filter(permissions.tickets_visible_to(user), filters)
+    try:
+        page = selectors.ticket_page(qs, cursor=request.GET.get("cursor"), limit=50)
+    except DomainError:
+        page = selectors.ticket_page(qs, cursor=None, limit=50)
+    return render(
+        request,
+        "web/ticket_list.html",
+        {
+            "tickets": page.items,
+            "next_cursor": page.next_cursor,
+            "views": [(key, label) for key, (label, _) in VIEWS.items()],
+            "current_view": view_key,
+            "title": title,
+            "q": request.GET.get("q", ""),
+        },
+    )
+
+
+def _visible(user: User, ticket_id: int) -> Ticket:
+    ticket = (
+        permissions.tickets_visible_to(user, Ticket.objects.filter(pk=ticket_id))
+        .select_related("requester", "assignee", "team", "followup_of")
+        .prefetch_related("tags", "collaborators")
+        .first()
+    )
+    if ticket is None:
+        raise Http404("No such ticket")
+    return ticket
+
+
+@login_required
+def ticket_detail(request: HttpRequest, ticket_id: int) -> HttpResponse:
+    user = _staff(request)
+    ticket = _visible(user, ticket_id)
+    requester = ticket.requester
+    context: dict[str, Any] = {
+        "ticket": ticket,
+        "timeline": selectors.ticket_timeline(ticket, include_internal=True),
+        "events": list(selectors.ticket_events(ticket))[-50:],
+        "requester": requester,
+        "identities": list(requester.identities.all()),
+        "orders": list(requester.orders.all()[:10]),
+        "order_totals": customer_order_totals(requester),
+        "other_tickets": list(
+            permissions.tickets_visible_to(user, requester.tickets.exclude(pk=ticket.pk)).order_by(
+                "-id"
+            )[:10]
+        ),
+        "can_update": permissions.can_update_ticket(user, ticket),
+        "can_reply": permissions.can_reply_publicly(user, ticket),
+        "statuses": [ticket.status, *sorted(s.value for s in ALLOWED[Status(ticket.status)])],
+        "priorities": Priority.values,
+        "types": TicketType.values,
+        "teams": Team.objects.all(),
+        "agents": User.objects.filter(
+            role__in=[Role.ADMIN, Role.SUPERVISOR, Role.AGENT], is_active=True
+        ).order_by("username"),
+        "tags": ", ".join(t.name for t in ticket.tags.all()),
+    }
+    return render(request, "web/ticket_detail.html", context)
+
+
+@login_required
+@require_POST
+def ticket_message_post(request: HttpRequest, ticket_id: int) -> HttpResponse:
+    user = _staff(request)
+    ticket = _visible(user, ticket_id)
+    visibility = "internal" if request.POST.get("visibility") == "internal" else "public"
+    allowed = (
+        permissions.can_add_note(user, ticket)
+        if visibility == "internal"
+        else permissions.can_reply_publicly(user, ticket)
+    )
+    if not allowed:
+        raise DjangoPermissionDenied("You may not write here.")
+    uploads = [
+        services.AttachmentInput(
+            filename=f.name or "file", content=f.read(), content_type=f.content_type or ""
+        )
+        for f in request.FILES.getlist("attachments")
+    ]
+    try:
+        services.attachments_validate(uploads)
+        services.message_add(
+            ticket=ticket,
+            actor=Actor.for_user(user),
+            text=request.POST.get("text", ""),
+            visibility=visibility,
+            attachments=uploads,
+        )
+        new_status = request.POST.get("status")
+        if (
+            new_status
+            and new_status != ticket.status
+            and permissions.can_update_ticket(user, ticket)
+        ):
+            services.ticket_update(ticket=ticket, actor=Actor.for_user(user), status=new_status)
+    except DomainError as exc:
+        messages.error(request, _describe(exc))
+    return redirect("web:ticket_detail", ticket_id=ticket.pk)
+
+
+@login_required
+@require_POST
+def ticket_update_post(request: HttpRequest, ticket_id: int) -> HttpResponse:
+    user = _staff(request)
+    ticket = _visible(user, ticket_id)
+    if not permissions.can_update_ticket(user, ticket):
+        raise DjangoPermissionDenied("You may not change this ticket.")
+    post = request.POST
+    changes: dict[str, Any] = {}
+    for field in ("status", "priority", "type"):
+        if post.get(field):
+            changes[field] = post[field]
+    if "assignee" in post:
+        changes["assignee"] = (
+            User.objects.filter(pk=post["assignee"]).first() if post["assignee"] else None
+        )
+    if "team" in post:
+        changes["team"] = Team.objects.filter(pk=post["team"]).first() if post["team"] else None
+    if "tags" in post:
+        changes["tags"] = [t for t in post["tags"].replace(";", ",").split(",") if t.strip()]
+    try:
+        services.ticket_update(ticket=ticket, actor=Actor.for_user(user), **changes)
+        messages.success(request, "Ticket updated.")
+    except DomainError as exc:
+        messages.error(request, _describe(exc))
+    return redirect("web:ticket_detail", ticket_id=ticket.pk)
+
+
+def _describe(exc: DomainError) -> str:
+    details = "; ".join(f"{k}: {', '.join(v)}" for k, v in exc.fields.items())
+    return f"{exc.message} {details}".strip()
+
+
+def healthz(request: HttpRequest) -> JsonResponse:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return JsonResponse({"status": "ok"})

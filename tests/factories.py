@@ -1,0 +1,100 @@
+"""factory_boy factories for test data."""
+
+from __future__ import annotations
+
+import factory
+from django.utils import timezone
+
+from frontline.accounts.models import AgentProfile, Role, Team, User
+from frontline.customers.models import Customer, Identity, Order, Organisation
+from frontline.tickets.models import Message, Ticket
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda o: f"{o.username}@frontline.test")
+    role = Role.AGENT
+    password = factory.PostGenerationMethodCall("set_password", "password123")
+
+    @factory.post_generation
+    def profile(self, create, extracted, **kwargs):
+        if create and self.role != Role.CUSTOMER:
+            AgentProfile.objects.get_or_create(user=self)
+        if create:
+            self.save()
+
+
+class TeamFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Team
+
+    name = factory.Sequence(lambda n: f"Team {n}")
+    slug = factory.Sequence(lambda n: f"team-{n}")
+
+
+class OrganisationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Organisation
+
+    name = factory.Sequence(lambda n: f"Company {n}")
+
+
+class CustomerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Customer
+
+    name = factory.Faker("name")
+
+
+class IdentityFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Identity
+
+    customer = factory.SubFactory(CustomerFactory)
+    kind = "email"
+    value = factory.Sequence(lambda n: f"customer{n}@example.com")
+
+
+class OrderFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Order
+
+    customer = factory.SubFactory(CustomerFactory)
+    product = "Trail shoes"
+    amount = "89.90"
+    ordered_at = factory.LazyFunction(timezone.now)
+
+
+class TicketFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Ticket
+
+    subject = factory.Sequence(lambda n: f"Question {n}")
+    requester = factory.SubFactory(CustomerFactory)
+    channel = "email"
+
+
+class MessageFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Message
+
+    ticket = factory.SubFactory(TicketFactory)
+    direction = "inbound"
+    author_type = "customer"
+    channel = "email"
+    text = "Hello"
+    html = "<p>Hello</p>"
+
+
+def customer_user(customer: Customer | None = None, **kwargs) -> User:
+    """A portal user linked to a customer."""
+    user = UserFactory(role=Role.CUSTOMER, **kwargs)
+    customer = customer or CustomerFactory()
+    customer.user = user
+    customer.save()
+    user.refresh_from_db()
+    return user
