@@ -10,7 +10,7 @@ from frontline.customers.models import Customer, Identity, Order, Organisation
 from frontline.tickets.models import Message, Ticket
 
 
-class UserFactory(factory.django.DjangoModelFactory):
+class UserFactory(factory.django.DjangoModelFactory[User]):
     class Meta:
         model = User
         skip_postgeneration_save = True
@@ -28,7 +28,7 @@ class UserFactory(factory.django.DjangoModelFactory):
             self.save()
 
 
-class TeamFactory(factory.django.DjangoModelFactory):
+class TeamFactory(factory.django.DjangoModelFactory[Team]):
     class Meta:
         model = Team
 
@@ -36,21 +36,21 @@ class TeamFactory(factory.django.DjangoModelFactory):
     slug = factory.Sequence(lambda n: f"team-{n}")
 
 
-class OrganisationFactory(factory.django.DjangoModelFactory):
+class OrganisationFactory(factory.django.DjangoModelFactory[Organisation]):
     class Meta:
         model = Organisation
 
     name = factory.Sequence(lambda n: f"Company {n}")
 
 
-class CustomerFactory(factory.django.DjangoModelFactory):
+class CustomerFactory(factory.django.DjangoModelFactory[Customer]):
     class Meta:
         model = Customer
 
     name = factory.Faker("name")
 
 
-class IdentityFactory(factory.django.DjangoModelFactory):
+class IdentityFactory(factory.django.DjangoModelFactory[Identity]):
     class Meta:
         model = Identity
 
@@ -59,7 +59,7 @@ class IdentityFactory(factory.django.DjangoModelFactory):
     value = factory.Sequence(lambda n: f"customer{n}@example.com")
 
 
-class OrderFactory(factory.django.DjangoModelFactory):
+class OrderFactory(factory.django.DjangoModelFactory[Order]):
     class Meta:
         model = Order
 
@@ -69,7 +69,7 @@ class OrderFactory(factory.django.DjangoModelFactory):
     ordered_at = factory.LazyFunction(timezone.now)
 
 
-class TicketFactory(factory.django.DjangoModelFactory):
+class TicketFactory(factory.django.DjangoModelFactory[Ticket]):
     class Meta:
         model = Ticket
 
@@ -78,7 +78,7 @@ class TicketFactory(factory.django.DjangoModelFactory):
     channel = "email"
 
 
-class MessageFactory(factory.django.DjangoModelFactory):
+class MessageFactory(factory.django.DjangoModelFactory[Message]):
     class Meta:
         model = Message
 
