@@ -45,7 +45,7 @@ format: install
 	$(BIN)/ruff check --fix .
 
 schema: install ## regenerate the committed OpenAPI document
-	$(BIN)/frontline export_openapi_schema --api frontline.api.api.api --indent 2 --sorted > docs/openapi.json
+	$(BIN)/frontline export_openapi_schema --api frontline.api.api.api --indent 2 --sorted --output docs/openapi.json
 
 bench: install ## benchmarks against a real server on PostgreSQL (see docs/benchmarks.md)
 	bash bench/run.sh

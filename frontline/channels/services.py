@@ -78,7 +78,17 @@ def raw_payload_store(
     return payload, True
 
 
-def inbound_message_ingest(message: InboundMessage) -> IngestResult:
+@dataclass(frozen=True)
+class RawInput:
+    """A payload the adapter did not store beforehand because its acknowledgement is the
+    commit itself (a synchronous API call): it is stored with the message, atomically."""
+
+    body: bytes
+    content_type: str = ""
+    headers: dict[str, str] | None = None
+
+
+def inbound_message_ingest(message: InboundMessage, *, raw: RawInput | None = None) -> IngestResult:
     """Store `message` on the right ticket, exactly once."""
     if message.provider_message_id:
         existing = ticket_selectors.message_by_provider_id(
@@ -90,7 +100,21 @@ def inbound_message_ingest(message: InboundMessage) -> IngestResult:
     try:
         with transaction.atomic():
             result = _ingest(message)
-            _payload_mark(message.raw_payload_id, PayloadStatus.PROCESSED, None, result)
+            if raw is not None:
+                RawPayload.objects.create(
+                    channel=message.channel,
+                    provider_message_id=message.provider_message_id[:255],
+                    content_type=raw.content_type[:127],
+                    body=raw.body,
+                    headers=raw.headers or {},
+                    status=PayloadStatus.PROCESSED,
+                    ticket_id=result.ticket_id,
+                    message_id=result.message_id,
+                    processed_at=timezone.now(),
+                    attempts=1,
+                )
+            else:
+                _payload_mark(message.raw_payload_id, PayloadStatus.PROCESSED, None, result)
             return result
     except IntegrityError:
         # Lost a race with the same provider message arriving twice at once.
@@ -163,6 +187,7 @@ def _ingest(message: InboundMessage) -> IngestResult:
         raw_payload_id=message.raw_payload_id,
         metadata=message.metadata,
         received_at=message.received_at,
+        ticket_locked=created,
     )
     return IngestResult(
         ticket_id=ticket.pk,

@@ -13,7 +13,7 @@ from ninja import Field, Query, Router, Schema
 
 from frontline.accounts.models import Role, Team, User
 from frontline.api.permissions import request_user, require_roles
-from frontline.channels.services import inbound_message_ingest, raw_payload_store
+from frontline.channels.services import RawInput, inbound_message_ingest
 from frontline.channels.types import Channel, InboundAttachment, InboundMessage, SenderIdentity
 from frontline.core.errors import NotFound, PermissionDenied, ValidationFailed
 from frontline.tickets import permissions, selectors, services
@@ -62,7 +62,10 @@ class TicketCreateIn(Schema):
     subject: str = Field(..., min_length=1, max_length=255)
     text: str = Field("", max_length=200_000)
     html: str = Field("", max_length=500_000)
-    requester: RequesterIn
+    requester: RequesterIn = Field(
+        default_factory=RequesterIn,
+        description="required for staff; a customer always creates tickets for themselves",
+    )
     priority: Literal["low", "normal", "high", "urgent"] | None = None
     type: Literal["question", "incident", "problem", "task"] | None = None
     tags: list[str] = Field(default_factory=list)
@@ -236,6 +239,13 @@ def _user_or_none(user_id: int | None, field: str) -> User | None:
     return found
 
 
+def _assignee_or_none(user_id: int | None, field: str) -> User | None:
+    found = _user_or_none(user_id, field)
+    if found is not None and found.role not in (Role.ADMIN, Role.SUPERVISOR, Role.AGENT):
+        raise ValidationFailed("Tickets are assigned to agents.", fields={field: ["not an agent"]})
+    return found
+
+
 def _team_or_none(team_id: int | None, field: str) -> Team | None:
     if not team_id:
         return None
@@ -307,18 +317,12 @@ def ticket_create(request: HttpRequest, payload: TicketCreateIn) -> tuple[int, A
         sender, others = identities[0], tuple(identities[1:])
     staff = user.role != Role.CUSTOMER
     team = _team_or_none(payload.team_id, "team_id") if staff else None
-    assignee = _user_or_none(payload.assignee_id, "assignee_id") if staff else None
+    assignee = _assignee_or_none(payload.assignee_id, "assignee_id") if staff else None
     if not payload.text.strip() and not payload.html.strip():
         raise ValidationFailed("A ticket needs a first message.", fields={"text": ["required"]})
     external_id = f"user:{user.pk}:{payload.external_id}" if payload.external_id else ""
-    raw = payload.model_dump(exclude={"attachments"})
-    raw_payload, _ = raw_payload_store(
-        channel=Channel.API,
-        body=json.dumps(raw, default=str).encode(),
-        provider_message_id=external_id,
-        content_type="application/json",
-        headers={"user_id": str(user.pk)},
-    )
+    raw_body = payload.model_dump(exclude={"attachments"})
+    raw_body["customer_id"] = customer_id
     result = inbound_message_ingest(
         InboundMessage(
             channel=Channel.API,
@@ -336,11 +340,16 @@ def ticket_create(request: HttpRequest, payload: TicketCreateIn) -> tuple[int, A
                 )
                 for a in attachments
             ),
-            raw_payload_id=raw_payload.pk,
             metadata={"via": "api", "user_id": user.pk},
-        )
+        ),
+        # The API's acknowledgement is this response, sent after the commit: the raw request
+        # is stored in the same transaction as the ticket.
+        raw=RawInput(
+            body=json.dumps(raw_body, default=str).encode(),
+            content_type="application/json",
+            headers={"user_id": str(user.pk)},
+        ),
     )
-    ticket = Ticket.objects.get(pk=result.ticket_id)
     if staff and result.created_ticket:
         changes: dict[str, Any] = {}
         for field in ("priority", "type", "language"):
@@ -355,8 +364,16 @@ def ticket_create(request: HttpRequest, payload: TicketCreateIn) -> tuple[int, A
         if assignee is not None:
             changes["assignee"] = assignee
         if changes:
-            services.ticket_update(ticket=ticket, actor=Actor.for_user(user), **changes)
-    ticket = _visible_ticket(request, result.ticket_id)
+            services.ticket_update(
+                ticket=Ticket(pk=result.ticket_id), actor=Actor.for_user(user), **changes
+            )
+    # Not _visible_ticket: the caller just filed this ticket (or retried their own external_id),
+    # so it is theirs to see even when it went to a team they are not in.
+    ticket = (
+        Ticket.objects.select_related("requester", "assignee", "team")
+        .prefetch_related("tags")
+        .get(pk=result.ticket_id)
+    )
     ticket.duplicate = result.duplicate  # type: ignore[attr-defined]
     return (200 if result.duplicate else 201), ticket
 
@@ -376,7 +393,7 @@ def ticket_update(request: HttpRequest, ticket_id: int, payload: TicketUpdateIn)
     if "team_id" in changes:
         changes["team"] = _team_or_none(changes.pop("team_id"), "team_id")
     if "assignee_id" in changes:
-        changes["assignee"] = _user_or_none(changes.pop("assignee_id"), "assignee_id")
+        changes["assignee"] = _assignee_or_none(changes.pop("assignee_id"), "assignee_id")
     for nullable in ("subject", "status", "priority", "type", "language", "tags", "custom_fields"):
         if nullable in changes and changes[nullable] is None:
             changes.pop(nullable)

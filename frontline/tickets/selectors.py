@@ -42,6 +42,8 @@ def ticket_for_inbound(
     Order: an explicit ticket of this customer; a ticket holding a message this one answers;
     the provider thread; on conversational channels, the customer's open ticket there.
     """
+    if ticket_id is None and not references and not thread_key and not thread_by_customer:
+        return None
     requester_ids = [customer.pk, *customer.merged_from.values_list("pk", flat=True)]
     if ticket_id is not None:
         found = Ticket.objects.filter(pk=ticket_id, requester_id__in=requester_ids).first()

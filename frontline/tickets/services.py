@@ -149,7 +149,7 @@ def _validate_choice(field: str, value: str, choices: list[str]) -> None:
         raise ValidationFailed(f"Unknown {field}.", fields={field: [f"must be one of {choices}"]})
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def ticket_create(
     *,
     requester: Customer,
@@ -343,7 +343,7 @@ def ticket_update(*, ticket: Ticket, actor: Actor = SYSTEM, **changes: Any) -> T
     return ticket
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def message_add(
     *,
     ticket: Ticket,
@@ -358,14 +358,17 @@ def message_add(
     raw_payload_id: int | None = None,
     metadata: dict[str, Any] | None = None,
     received_at: datetime | None = None,
+    ticket_locked: bool = False,
 ) -> Message:
     """Add a customer message, an agent reply or an internal note to `ticket`.
 
     Customer messages reopen pending/solved tickets. A closed ticket takes no message: the
-    caller (the ingest service) opens a follow-up instead.
+    caller (the ingest service) opens a follow-up instead. `ticket_locked` says the caller
+    already holds the row (it created it in this transaction), saving a re-read.
     """
     _validate_choice("visibility", visibility, Visibility.values)
-    ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    if not ticket_locked:
+        ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
     if ticket.status == Status.CLOSED:
         raise InvalidTransition(
             "Closed tickets take no messages; open a follow-up.", fields={"ticket": ["closed"]}

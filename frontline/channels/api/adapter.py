@@ -24,16 +24,18 @@ class ApiChannelAdapter:
 
     def parse(self, body: bytes, headers: dict[str, str]) -> InboundMessage:
         data = json.loads(body)
-        requester = data["requester"]
+        requester = data.get("requester") or {}
         identities = [
             SenderIdentity(kind=i["kind"], value=i["value"], network=i.get("network", ""))
-            for i in requester.get("identities", [])
+            for i in requester.get("identities") or []
         ]
-        if not identities:
-            raise ValueError("requester needs at least one identity")
+        customer_id = data.get("customer_id") or requester.get("id")
+        if not identities and not customer_id:
+            raise ValueError("requester needs an id or at least one identity")
         return InboundMessage(
             channel=self.channel,
-            sender=identities[0],
+            customer_id=customer_id,
+            sender=identities[0] if identities else None,
             other_identities=tuple(identities[1:]),
             sender_name=requester.get("name", ""),
             subject=data.get("subject", ""),
