@@ -75,6 +75,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Static files (admin CSS, ...) served by the app itself, so one process is enough.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -146,6 +148,10 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env("MEDIA_ROOT", str(DATA_DIR / "media")))
 
@@ -198,6 +204,27 @@ ATTACHMENT_BLOCKED_EXTENSIONS = env_list(
     "exe,com,bat,cmd,scr,pif,msi,msp,vbs,vbe,js,jse,wsf,wsh,ps1,psm1,jar,hta,cpl,reg,lnk,dll,iso",
 )
 API_PAGE_SIZE_MAX = env_int("API_PAGE_SIZE_MAX", 100)
+
+# --- email -----------------------------------------------------------------------------------
+# Outbound mail goes to EMAIL_HOST over SMTP; without one (embedded mode) replies are written
+# to <data dir>/outbox (one .log file per batch of messages) so they can be inspected.
+EMAIL_HOST = env("EMAIL_HOST")
+if EMAIL_HOST:
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_PORT = env_int("EMAIL_PORT", 25)
+    EMAIL_HOST_USER = env("EMAIL_HOST_USER")
+    EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD")
+    EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+    EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+    EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = str(DATA_DIR / "outbox")
+EMAIL_FROM_ADDRESS = env("EMAIL_FROM_ADDRESS", "support@example.com")
+DEFAULT_FROM_EMAIL = EMAIL_FROM_ADDRESS
+# Built-in SMTP receiver: `frontline smtpd`, or started by `frontline run` when this is set.
+SMTP_LISTEN = env("SMTP_LISTEN")
+SMTP_MAX_MESSAGE_BYTES = env_int("SMTP_MAX_MESSAGE_BYTES", 40 * 1024 * 1024)
 
 LOGGING = {
     "version": 1,

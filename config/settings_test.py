@@ -10,3 +10,4 @@ from config.settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 CELERY_BROKER_URL = "memory://"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405

@@ -40,3 +40,28 @@ class RawPayload(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel} payload {self.pk} ({self.status})"
+
+
+class Mailbox(models.Model):
+    """An email address customers write to (support@, billing@), and how replies go out."""
+
+    name = models.CharField(max_length=100)
+    address = models.EmailField(unique=True, help_text="lower case, e.g. support@example.com")
+    aliases = models.JSONField(default=list, blank=True, help_text="other addresses it receives")
+    from_name = models.CharField(max_length=100, blank=True)
+    team_id = models.BigIntegerField(null=True, blank=True, help_text="new tickets go to it")
+    inbound_secret_hash = models.CharField(
+        max_length=64, blank=True, help_text="SHA-256 of the raw-MIME endpoint secret"
+    )
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["address"]
+
+    def __str__(self) -> str:
+        return self.address
+
+    @property
+    def domain(self) -> str:
+        return self.address.rpartition("@")[2]

@@ -22,5 +22,10 @@ urlpatterns = [
         "tickets/<int:ticket_id>/messages/", views.ticket_message_post, name="ticket_message_post"
     ),
     path("tickets/<int:ticket_id>/update/", views.ticket_update_post, name="ticket_update_post"),
+    path(
+        "attachments/<int:attachment_id>/<str:filename>",
+        views.attachment_download,
+        name="attachment_download",
+    ),
     path("healthz", views.healthz, name="healthz"),
 ]

@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db import connection
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
@@ -18,7 +18,7 @@ from frontline.customers.selectors import customer_order_totals
 from frontline.tickets import permissions, selectors, services
 from frontline.tickets.actors import Actor
 from frontline.tickets.lifecycle import ALLOWED, Status
-from frontline.tickets.models import Priority, Ticket, TicketType
+from frontline.tickets.models import Attachment, Priority, Ticket, TicketType
 
 STAFF = (Role.ADMIN, Role.SUPERVISOR, Role.AGENT, Role.LIGHT_AGENT)
 VIEWS: dict[str, tuple[str, dict[str, Any]]] = {
@@ -185,6 +185,37 @@ def ticket_update_post(request: HttpRequest, ticket_id: int) -> HttpResponse:
 def _describe(exc: DomainError) -> str:
     details = "; ".join(f"{k}: {', '.join(v)}" for k, v in exc.fields.items())
     return f"{exc.message} {details}".strip()
+
+
+INLINE_SAFE_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp"}
+
+
+@login_required
+def attachment_download(request: HttpRequest, attachment_id: int, filename: str) -> FileResponse:
+    """Attachments are only served through the ticket permission layer, never as public media."""
+    user: User = request.user  # type: ignore[assignment]
+    attachment = (
+        Attachment.objects.select_related("message", "message__ticket")
+        .filter(pk=attachment_id, status="stored")
+        .first()
+    )
+    if attachment is None or not attachment.file:
+        raise Http404("No such attachment")
+    message = attachment.message
+    if message.is_internal and not permissions.can_see_internal(user):
+        raise Http404("No such attachment")
+    if not permissions.can_view_ticket(user, message.ticket):
+        raise Http404("No such attachment")
+    inline = attachment.content_type in INLINE_SAFE_TYPES
+    response = FileResponse(
+        attachment.file.open("rb"),
+        as_attachment=not inline,
+        filename=attachment.filename,
+        content_type=attachment.content_type if inline else "application/octet-stream",
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
 
 
 def healthz(request: HttpRequest) -> JsonResponse:

@@ -119,3 +119,43 @@ def test_customers_cannot_use_the_agent_workspace(ticket):
 
 def test_healthz():
     assert Client().get("/healthz").json() == {"status": "ok"}
+
+
+def test_attachments_are_served_only_through_the_permission_layer(agent):
+    from frontline.channels.types import InboundAttachment
+
+    result = inbound_message_ingest(
+        InboundMessage(
+            channel="email",
+            sender=SenderIdentity(kind="email", value="files@example.com"),
+            text="see attached",
+            attachments=(
+                InboundAttachment(
+                    filename="report.html", content_type="text/html", content=b"<script>x</script>"
+                ),
+                InboundAttachment(
+                    filename="photo.png", content_type="image/png", content=b"\x89PNG"
+                ),
+            ),
+        )
+    )
+    ticket = Ticket.objects.get(pk=result.ticket_id)
+    html_file = ticket.messages.get().attachments.get(filename="report.html")
+    png = ticket.messages.get().attachments.get(filename="photo.png")
+    url = f"/attachments/{html_file.pk}/{html_file.filename}"
+    assert Client().get(url).status_code == 302  # login first
+    response = logged_in(agent).get(url)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/octet-stream"
+    assert response["Content-Disposition"].startswith("attachment")
+    assert b"".join(response.streaming_content) == b"<script>x</script>"
+    image = logged_in(agent).get(f"/attachments/{png.pk}/{png.filename}")
+    assert image["Content-Type"] == "image/png" and image["Content-Disposition"].startswith(
+        "inline"
+    )
+    ticket.team = TeamFactory()
+    ticket.save()
+    assert logged_in(agent).get(url).status_code == 404  # not in that team
+    other_customer = customer_user()
+    assert logged_in(other_customer).get(url).status_code == 404
+    assert logged_in(customer_user(ticket.requester)).get(url).status_code == 200

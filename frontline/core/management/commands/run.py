@@ -71,7 +71,10 @@ class Command(BaseCommand):
                     "--without-heartbeat",
                 ]
             )
-        names = ["web", "worker"]
+        names = ["web", "worker"] if not options["no_worker"] else ["web"]
+        if settings.SMTP_LISTEN:
+            commands.append([python, "-m", "frontline.cli", "smtpd"])
+            names.append("smtpd")
         children = [subprocess.Popen(cmd, env=os.environ.copy()) for cmd in commands]
         stopping = False
 
