@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from django.db import transaction
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Field, Router, Schema
@@ -12,6 +13,7 @@ from ninja import Field, Router, Schema
 from frontline.accounts import services
 from frontline.accounts.models import ApiToken, Team, User
 from frontline.api.permissions import request_user, require_admin
+from frontline.core.errors import ValidationFailed
 
 router = Router(tags=["users and teams"])
 
@@ -127,6 +129,22 @@ def _users_qs() -> Any:
     )
 
 
+def _teams_get(team_ids: list[int], field: str) -> list[Team]:
+    teams = list(Team.objects.filter(pk__in=team_ids))
+    missing = sorted(set(team_ids) - {t.pk for t in teams})
+    if missing:
+        raise ValidationFailed("No such team.", fields={field: [f"not found: {missing}"]})
+    return teams
+
+
+def _users_get(user_ids: list[int], field: str) -> list[User]:
+    users = list(User.objects.filter(pk__in=user_ids))
+    missing = sorted(set(user_ids) - {u.pk for u in users})
+    if missing:
+        raise ValidationFailed("No such user.", fields={field: [f"not found: {missing}"]})
+    return users
+
+
 def _set_profile(user: User, payload: Any) -> None:
     if payload.languages is not None or payload.skills is not None or payload.capacity is not None:
         services.agent_profile_update(
@@ -143,16 +161,20 @@ def user_list(request: HttpRequest) -> list[User]:
 @router.post("/users", response={201: UserOut})
 def user_create(request: HttpRequest, payload: UserCreateIn) -> tuple[int, User]:
     require_admin(request)
-    user = services.user_create(
-        username=payload.username,
-        email=payload.email,
-        password=payload.password,
-        role=payload.role,
-        display_name=payload.display_name,
-    )
-    if payload.team_ids:
-        user.teams.set(Team.objects.filter(pk__in=payload.team_ids))
-    _set_profile(user, payload)
+    teams = _teams_get(payload.team_ids, "team_ids")
+    # All or nothing: a bad skill level must not leave a half-made user (and a taken username).
+    # (A block, not a decorator: ninja reads the view's annotations through its __globals__.)
+    with transaction.atomic():
+        user = services.user_create(
+            username=payload.username,
+            email=payload.email,
+            password=payload.password,
+            role=payload.role,
+            display_name=payload.display_name,
+        )
+        if teams:
+            user.teams.set(teams)
+        _set_profile(user, payload)
     return 201, _users_qs().get(pk=user.pk)
 
 
@@ -169,10 +191,12 @@ def user_update(request: HttpRequest, user_id: int, payload: UserUpdateIn) -> Us
     fields = payload.model_dump(
         exclude_none=True, exclude={"team_ids", "languages", "skills", "capacity"}
     )
-    services.user_update(user=user, **fields)
-    if payload.team_ids is not None:
-        user.teams.set(Team.objects.filter(pk__in=payload.team_ids))
-    _set_profile(user, payload)
+    teams = _teams_get(payload.team_ids, "team_ids") if payload.team_ids is not None else None
+    with transaction.atomic():  # all of the change or none of it
+        services.user_update(user=user, **fields)
+        if teams is not None:
+            user.teams.set(teams)
+        _set_profile(user, payload)
     return _users_qs().get(pk=user.pk)
 
 
@@ -185,7 +209,7 @@ def team_list(request: HttpRequest) -> list[Team]:
 @router.post("/teams", response={201: TeamOut})
 def team_create(request: HttpRequest, payload: TeamIn) -> tuple[int, Team]:
     require_admin(request)
-    members = list(User.objects.filter(pk__in=payload.member_ids))
+    members = _users_get(payload.member_ids, "member_ids")
     return 201, services.team_create(
         name=payload.name, description=payload.description, members=members
     )
@@ -195,13 +219,14 @@ def team_create(request: HttpRequest, payload: TeamIn) -> tuple[int, Team]:
 def team_update(request: HttpRequest, team_id: int, payload: TeamUpdateIn) -> Team:
     require_admin(request)
     team = get_object_or_404(Team, pk=team_id)
+    members = (
+        _users_get(payload.member_ids, "member_ids") if payload.member_ids is not None else None
+    )
     if payload.description is not None:
         team.description = payload.description
         team.save(update_fields=["description", "updated_at"])
-    if payload.member_ids is not None:
-        services.team_set_members(
-            team=team, members=list(User.objects.filter(pk__in=payload.member_ids))
-        )
+    if members is not None:
+        services.team_set_members(team=team, members=members)
     return team
 
 

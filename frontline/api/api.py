@@ -2,12 +2,62 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
+from collections.abc import Callable
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.urls import URLPattern, URLResolver, path
+from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI
 
 from frontline.api.auth import ActiveSessionAuth, BearerTokenAuth
-from frontline.api.errors import install_error_handlers
+from frontline.api.errors import error_body, install_error_handlers
 
-api = NinjaAPI(
+
+@csrf_exempt
+def _json_not_found(request: HttpRequest, **kwargs: Any) -> HttpResponse:
+    return JsonResponse(error_body("not_found", "Not found."), status=404)
+
+
+def _json_method_not_allowed(view: Callable[..., Any]) -> Callable[..., Any]:
+    """ninja answers a wrong method with a plain-text 405; give it the API's error shape."""
+
+    @functools.wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        response = view(request, *args, **kwargs)
+        if response.status_code == 405 and response.get("Content-Type", "").startswith("text/"):
+            allow = response.get("Allow", "")
+            json_response = JsonResponse(
+                error_body("method_not_allowed", f"Use one of: {allow}."), status=405
+            )
+            json_response["Allow"] = allow
+            return json_response
+        return response
+
+    return wrapped
+
+
+class FrontlineAPI(NinjaAPI):
+    """NinjaAPI whose every 4xx, including the ones ninja and Django's URL routing produce
+    themselves (wrong method, unknown path under /api/), is `{"error": {...}}` JSON."""
+
+    @property
+    def urls(self) -> tuple[list[URLResolver | URLPattern], str, str]:
+        patterns, app_name, namespace = super().urls
+        for pattern in patterns:
+            if not isinstance(pattern, URLPattern):
+                continue
+            if pattern.name == "api-root":
+                pattern.callback = _json_not_found  # ninja's raises Http404 (an HTML page)
+            elif not inspect.iscoroutinefunction(pattern.callback):
+                pattern.callback = _json_method_not_allowed(pattern.callback)
+        patterns.append(path("<path:unmatched>", _json_not_found, name="api-not-found"))
+        return patterns, app_name, namespace
+
+
+api = FrontlineAPI(
     title="Frontline API",
     version="1",
     description=(

@@ -16,6 +16,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from frontline.accounts.selectors import agent_resolve, team_resolve
 from frontline.channels.models import PayloadStatus, RawPayload
 from frontline.channels.registry import adapter_get
 from frontline.channels.types import THREAD_BY_CUSTOMER, InboundMessage
@@ -30,7 +31,10 @@ from frontline.tickets.lifecycle import Status
 
 logger = logging.getLogger(__name__)
 
-TICKET_FIELDS_FROM_CHANNEL = {"priority", "type", "tags", "custom_fields", "language", "team"}
+TICKET_FIELDS_FROM_CHANNEL = {
+    "priority", "type", "tags", "custom_fields", "language", "team", "assignee",
+}  # fmt: skip
+PAYLOAD_MAX_ATTEMPTS = 5
 
 
 @dataclass(frozen=True)
@@ -154,7 +158,7 @@ def _ingest(message: InboundMessage) -> IngestResult:
     if ticket is None or ticket.status == Status.CLOSED:
         if ticket is not None:
             followup_of = ticket
-        fields = {k: v for k, v in message.ticket_fields.items() if k in TICKET_FIELDS_FROM_CHANNEL}
+        fields = _ticket_fields(message.ticket_fields)
         ticket = ticket_services.ticket_create(
             requester=customer,
             subject=message.subject or _subject_from(message.text),
@@ -196,6 +200,22 @@ def _ingest(message: InboundMessage) -> IngestResult:
         created_ticket=created,
         followup_of=followup_of.pk if followup_of else None,
     )
+
+
+def _ticket_fields(raw: dict[str, Any]) -> dict[str, Any]:
+    """The new ticket's fields an adapter (or the API caller) chose; teams and agents may be
+    named by id or slug/username."""
+    unknown = set(raw) - TICKET_FIELDS_FROM_CHANNEL
+    if unknown:
+        raise ValidationFailed(
+            "Unknown ticket fields.", fields={f: ["not settable here"] for f in sorted(unknown)}
+        )
+    fields = {k: v for k, v in raw.items() if v not in (None, "", [], {})}
+    if "team" in fields:
+        fields["team"] = team_resolve(fields["team"])
+    if "assignee" in fields:
+        fields["assignee"] = agent_resolve(fields["assignee"])
+    return fields
 
 
 def _customer_for(message: InboundMessage) -> Customer:
@@ -253,9 +273,14 @@ def raw_payload_process(payload_id: int) -> IngestResult | None:
 
     try:
         return inbound_message_ingest(replace(parsed, raw_payload_id=payload_id))
-    except (DomainError, ValidationFailed) as exc:
-        _payload_fail(payload_id, exc.message)
+    except DomainError as exc:
+        _payload_fail(payload_id, exc.message)  # the input is refused: retrying cannot help
         return None
+    except Exception as exc:
+        if payload.attempts + 1 >= PAYLOAD_MAX_ATTEMPTS:
+            _payload_fail(payload_id, f"failed {PAYLOAD_MAX_ATTEMPTS} times: {exc!r}"[:2000])
+            return None
+        raise  # transient (database busy, ...): the task retries with backoff
 
 
 def _payload_fail(payload_id: int, error: str) -> None:

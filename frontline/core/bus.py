@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import importlib
 import logging
+import threading
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
@@ -40,6 +42,18 @@ class Event:
 
 
 _handlers: dict[str, list[tuple[Mode, str]]] = defaultdict(list)
+_paused = threading.local()
+
+
+@contextmanager
+def paused() -> Iterator[None]:
+    """Store events but deliver none of them (bulk imports, demo seeding: history, not news)."""
+    previous = getattr(_paused, "value", False)
+    _paused.value = True
+    try:
+        yield
+    finally:
+        _paused.value = previous
 
 
 def _path(handler: Handler) -> str:
@@ -83,7 +97,7 @@ def publish(event: Event) -> Event:
         data=event.data,
         id=row.pk,
     )
-    if _handlers.get(event.name) or _handlers.get("*"):
+    if (_handlers.get(event.name) or _handlers.get("*")) and not getattr(_paused, "value", False):
         transaction.on_commit(lambda: dispatch(stored))
     return stored
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from django.db import connection
 
+from frontline.core.errors import ValidationFailed
 from frontline.core.models import DomainEvent
 from frontline.core.pagination import cursor_decode, cursor_encode
 
@@ -33,7 +34,14 @@ def _stable_txid_horizon() -> int | None:
 def event_feed(*, after: str | None, limit: int = 100) -> FeedPage:
     txid, last_id = (0, 0)
     if after:
-        txid, last_id = (int(v) for v in cursor_decode(after, length=2, field="after"))
+        try:
+            txid, last_id = (int(v) for v in cursor_decode(after, length=2, field="after"))
+            if not (0 <= txid < 2**63 and 0 <= last_id < 2**63):
+                raise ValueError("out of range")
+        except (TypeError, ValueError):
+            raise ValidationFailed(
+                "Malformed cursor.", fields={"after": ["malformed cursor"]}
+            ) from None
     from django.db.models import Q
 
     qs = DomainEvent.objects.filter(Q(txid__gt=txid) | Q(txid=txid, id__gt=last_id))

@@ -6,13 +6,14 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from django.db import transaction
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Field, Router, Schema
 
 from frontline.accounts.models import Role
 from frontline.api.permissions import request_user, require_agent
-from frontline.core.errors import NotFound
+from frontline.core.errors import NotFound, ValidationFailed
 from frontline.customers import selectors, services
 from frontline.customers.models import Customer, CustomerMerge, Order, Organisation
 
@@ -169,18 +170,26 @@ def customer_list(
 @router.post("", response={201: CustomerOut}, summary="Create a customer")
 def customer_create(request: HttpRequest, payload: CustomerCreateIn) -> tuple[int, Customer]:
     require_agent(request)
-    customer = services.customer_create(
-        name=payload.name,
-        identities=[services.IdentityInput(**i.model_dump()) for i in payload.identities],
-        language=payload.language,
-        tier=payload.tier,
-        attributes=payload.attributes,
-        notes=payload.notes,
-        actor=_actor(request),
-    )
-    for index, org_id in enumerate(payload.organisation_ids):
-        org = get_object_or_404(Organisation, pk=org_id)
-        services.customer_organisation_add(customer=customer, organisation=org, primary=index == 0)
+    orgs = Organisation.objects.in_bulk(payload.organisation_ids)
+    missing = [org_id for org_id in payload.organisation_ids if org_id not in orgs]
+    if missing:
+        raise ValidationFailed(
+            "No such organisation.", fields={"organisation_ids": [f"not found: {missing}"]}
+        )
+    with transaction.atomic():
+        customer = services.customer_create(
+            name=payload.name,
+            identities=[services.IdentityInput(**i.model_dump()) for i in payload.identities],
+            language=payload.language,
+            tier=payload.tier,
+            attributes=payload.attributes,
+            notes=payload.notes,
+            actor=_actor(request),
+        )
+        for index, org_id in enumerate(dict.fromkeys(payload.organisation_ids)):
+            services.customer_organisation_add(
+                customer=customer, organisation=orgs[org_id], primary=index == 0
+            )
     return 201, _customers_qs().get(pk=customer.pk)
 
 

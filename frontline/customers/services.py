@@ -221,6 +221,14 @@ def customer_merge(*, source: Customer, target: Customer, actor: str = "system")
     added_attributes = {k: v for k, v in source.attributes.items() if k not in target.attributes}
     target.attributes = {**source.attributes, **target.attributes}
     target.save()
+    moved_user = None
+    if source.user_id is not None and target.user_id is None:
+        # The portal login follows the person, so they keep seeing their tickets.
+        moved_user = source.user_id
+        source.user = None
+        source.save(update_fields=["user", "updated_at"])
+        target.user_id = moved_user
+        target.save(update_fields=["user", "updated_at"])
     source.merged_into = target
     source.save(update_fields=["merged_into", "updated_at"])
     merge = CustomerMerge.objects.create(
@@ -234,6 +242,7 @@ def customer_merge(*, source: Customer, target: Customer, actor: str = "system")
             "organisations": moved_orgs,
             "filled": filled,
             "attributes": sorted(added_attributes),
+            "user": moved_user,
         },
     )
     _record(target, "merged", actor, source_id=source.pk, merge_id=merge.pk)
@@ -274,8 +283,12 @@ def customer_merge_revert(*, merge: CustomerMerge, actor: str = "system") -> Cus
     for key in moved.get("attributes", []):
         target.attributes.pop(key, None)
     target.save()
+    if moved.get("user") and target.user_id == moved["user"]:
+        target.user = None
+        target.save(update_fields=["user", "updated_at"])
+        source.user_id = moved["user"]
     source.merged_into = None
-    source.save(update_fields=["merged_into", "updated_at"])
+    source.save(update_fields=["merged_into", "user", "updated_at"])
     merge.reverted_at = timezone.now()
     merge.save(update_fields=["reverted_at"])
     _record(target, "merge_reverted", actor, source_id=source.pk, merge_id=merge.pk)
@@ -400,3 +413,21 @@ def customer_delete(*, customer: Customer, actor: str = "system") -> None:
         )
     publish(Event(name="customer.deleted", actor=actor, data={"customer_id": customer.pk}))
     customer.delete()
+
+
+@transaction.atomic
+def customer_portal_user_set(*, customer: Customer, user: Any, actor: str = "system") -> Customer:
+    """Link a portal login (a user with the customer role) to a customer."""
+    from frontline.accounts.models import Role
+
+    if user.role != Role.CUSTOMER:
+        raise ValidationFailed(
+            "Only customer accounts sign in to the portal.", fields={"user": ["not a customer"]}
+        )
+    taken = Customer.objects.filter(user=user).exclude(pk=customer.pk).first()
+    if taken is not None:
+        raise Conflict("That login belongs to another customer.", fields={"user": ["taken"]})
+    customer.user = user
+    customer.save(update_fields=["user", "updated_at"])
+    _record(customer, "portal_user_set", actor, user_id=user.pk)
+    return customer

@@ -8,6 +8,7 @@ import json
 from datetime import datetime
 from typing import Any, Literal
 
+from django.db import transaction
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
@@ -63,7 +64,7 @@ class TicketCreateIn(Schema):
     text: str = Field("", max_length=200_000)
     html: str = Field("", max_length=500_000)
     requester: RequesterIn = Field(
-        default_factory=RequesterIn,
+        default_factory=lambda: RequesterIn.model_validate({}),
         description="required for staff; a customer always creates tickets for themselves",
     )
     priority: Literal["low", "normal", "high", "urgent"] | None = None
@@ -198,6 +199,9 @@ class TicketListFilters(Schema):
     limit: int = Field(25, ge=1, le=100)
 
 
+_DB_INT_MAX = 2**63 - 1
+
+
 def _visible_ticket(request: HttpRequest, ticket_id: int) -> Ticket:
     user = request_user(request)
     ticket = (
@@ -258,6 +262,10 @@ def _team_or_none(team_id: int | None, field: str) -> Team | None:
 @router.get("", response=TicketPage, summary="List tickets (newest-updated first, keyset)")
 def ticket_list(request: HttpRequest, filters: Query[TicketListFilters]) -> dict[str, Any]:
     user = request_user(request)
+    for name in ("assignee_id", "team_id", "requester_id"):
+        value = getattr(filters, name)
+        if value is not None and abs(value) > _DB_INT_MAX:  # SQLite: OverflowError, a 500
+            raise ValidationFailed("Number out of range.", fields={name: ["out of range"]})
     qs = permissions.tickets_visible_to(user)
     qs = selectors.ticket_filter(
         qs,
@@ -341,6 +349,8 @@ def ticket_create(request: HttpRequest, payload: TicketCreateIn) -> tuple[int, A
                 for a in attachments
             ),
             metadata={"via": "api", "user_id": user.pk},
+            # Set in the same transaction as the ticket, so ticket.created carries them.
+            ticket_fields=_staff_ticket_fields(payload, team, assignee) if staff else {},
         ),
         # The API's acknowledgement is this response, sent after the commit: the raw request
         # is stored in the same transaction as the ticket.
@@ -350,23 +360,6 @@ def ticket_create(request: HttpRequest, payload: TicketCreateIn) -> tuple[int, A
             headers={"user_id": str(user.pk)},
         ),
     )
-    if staff and result.created_ticket:
-        changes: dict[str, Any] = {}
-        for field in ("priority", "type", "language"):
-            if getattr(payload, field):
-                changes[field] = getattr(payload, field)
-        if payload.tags:
-            changes["tags"] = payload.tags
-        if payload.custom_fields:
-            changes["custom_fields"] = payload.custom_fields
-        if team is not None:
-            changes["team"] = team
-        if assignee is not None:
-            changes["assignee"] = assignee
-        if changes:
-            services.ticket_update(
-                ticket=Ticket(pk=result.ticket_id), actor=Actor.for_user(user), **changes
-            )
     # Not _visible_ticket: the caller just filed this ticket (or retried their own external_id),
     # so it is theirs to see even when it went to a team they are not in.
     ticket = (
@@ -376,6 +369,20 @@ def ticket_create(request: HttpRequest, payload: TicketCreateIn) -> tuple[int, A
     )
     ticket.duplicate = result.duplicate  # type: ignore[attr-defined]
     return (200 if result.duplicate else 201), ticket
+
+
+def _staff_ticket_fields(
+    payload: TicketCreateIn, team: Team | None, assignee: User | None
+) -> dict[str, Any]:
+    return {
+        "priority": payload.priority,
+        "type": payload.type,
+        "language": payload.language,
+        "tags": payload.tags,
+        "custom_fields": payload.custom_fields,
+        "team": team,
+        "assignee": assignee,
+    }
 
 
 @router.get("/{ticket_id}", response=TicketOut)
@@ -422,15 +429,18 @@ def message_create(request: HttpRequest, ticket_id: int, payload: MessageIn) -> 
         actor = Actor.for_customer(user.customer)
     else:
         actor = Actor.for_user(user)
-    message = services.message_add(
-        ticket=ticket,
-        actor=actor,
-        text=payload.text,
-        html=payload.html,
-        visibility=payload.visibility,
-        attachments=attachments,
-        metadata={"via": "api"},
-    )
+    # message_add joins an enclosing transaction (savepoint=False) and refuses some input only
+    # once inside it: its own block keeps a refusal from poisoning a caller's transaction.
+    with transaction.atomic():
+        message = services.message_add(
+            ticket=ticket,
+            actor=actor,
+            text=payload.text,
+            html=payload.html,
+            visibility=payload.visibility,
+            attachments=attachments,
+            metadata={"via": "api"},
+        )
     return 201, Message.objects.prefetch_related("attachments").get(pk=message.pk)
 
 

@@ -59,15 +59,15 @@ def ticket_for_inbound(
         if ref is not None:
             return ref.ticket
     if thread_key:
-        found = (
+        # A provider thread (a chat session, a social conversation) is its own conversation:
+        # an unknown key starts a new ticket rather than joining another open one.
+        return (
             Ticket.objects.filter(
                 channel=channel, thread_key=thread_key, requester_id__in=requester_ids
             )
             .order_by("-id")
             .first()
         )
-        if found is not None:
-            return found
     if thread_by_customer:
         return (
             Ticket.objects.filter(
@@ -156,6 +156,8 @@ def ticket_page(qs: QuerySet[Ticket], *, cursor: str | None, limit: int) -> Page
         try:
             updated = datetime.fromisoformat(str(updated_raw))
             last_id = int(last_id)
+            if not 0 < last_id < 2**63:
+                raise ValueError("id out of range")
         except (TypeError, ValueError):
             from frontline.core.errors import ValidationFailed
 

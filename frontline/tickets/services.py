@@ -365,6 +365,9 @@ def message_add(
     Customer messages reopen pending/solved tickets. A closed ticket takes no message: the
     caller (the ingest service) opens a follow-up instead. `ticket_locked` says the caller
     already holds the row (it created it in this transaction), saving a re-read.
+
+    Joins the caller's transaction without a savepoint (it is on the hot path): a refusal
+    raised here aborts that transaction, so callers that want to go on wrap it in atomic().
     """
     _validate_choice("visibility", visibility, Visibility.values)
     if not ticket_locked:
@@ -431,11 +434,12 @@ def message_add(
     ]
     old_status = ticket.status
     update_fields = ["last_message_at", "message_count", "updated_at"]
-    ticket.last_message_at = now
+    sent_at = received_at or now
+    ticket.last_message_at = max(ticket.last_message_at or sent_at, sent_at)
     ticket.message_count += 1
     if from_customer:
         new_status = lifecycle.status_after_customer_message(old_status)
-        ticket.last_customer_message_at = now
+        ticket.last_customer_message_at = max(ticket.last_customer_message_at or sent_at, sent_at)
         update_fields.append("last_customer_message_at")
         if new_status != old_status:
             _apply_status(ticket, new_status, actor, events)
