@@ -203,3 +203,72 @@ def test_unparseable_payload_is_kept_and_marked_failed():
     payload.refresh_from_db()
     assert payload.status == "failed" and "unparseable" in payload.error
     assert bytes(payload.body) == b"{not json"
+
+
+def test_a_new_chat_session_is_a_new_conversation():
+    def chat(text, session):
+        return InboundMessage(
+            channel="chat",
+            sender=SenderIdentity(kind="chat", value="visitor-1"),
+            text=text,
+            thread_key=session,
+        )
+
+    first = inbound_message_ingest(chat("hi", "session-a"))
+    same = inbound_message_ingest(chat("still me", "session-a"))
+    other = inbound_message_ingest(chat("new visit", "session-b"))
+    assert same.ticket_id == first.ticket_id
+    assert other.ticket_id != first.ticket_id and other.created_ticket
+
+
+def test_channel_ticket_fields_resolve_teams_and_refuse_unknown_ones():
+    from frontline.core.errors import ValidationFailed
+    from tests.factories import TeamFactory
+
+    team = TeamFactory(slug="billing")
+    message = InboundMessage(
+        channel="email",
+        sender=SenderIdentity(kind="email", value="pay@example.com"),
+        text="invoice",
+        ticket_fields={"team": "billing", "priority": "high", "tags": ["Invoice"]},
+    )
+    ticket = Ticket.objects.get(pk=inbound_message_ingest(message).ticket_id)
+    assert ticket.team == team and ticket.priority == "high"
+    assert list(ticket.tags.values_list("name", flat=True)) == ["invoice"]
+    bad = InboundMessage(
+        channel="email",
+        sender=SenderIdentity(kind="email", value="pay@example.com"),
+        text="x",
+        ticket_fields={"team": "nope"},
+    )
+    with pytest.raises(ValidationFailed):
+        inbound_message_ingest(bad)
+    with pytest.raises(ValidationFailed):
+        inbound_message_ingest(
+            InboundMessage(
+                channel="email",
+                sender=SenderIdentity(kind="email", value="pay@example.com"),
+                text="x",
+                ticket_fields={"status": "closed"},
+            )
+        )
+
+
+def test_late_messages_keep_ticket_recency_right():
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    first = inbound_message_ingest(sms("now", msg_id="SM1"))
+    earlier = timezone.now() - timedelta(hours=3)
+    late = InboundMessage(
+        channel="sms",
+        sender=SenderIdentity(kind="phone", value="+1 415 555 0100"),
+        text="sent three hours ago",
+        provider_message_id="SM0",
+        received_at=earlier,
+    )
+    inbound_message_ingest(late)
+    ticket = Ticket.objects.get(pk=first.ticket_id)
+    assert ticket.last_customer_message_at > earlier
+    assert Message.objects.get(provider_message_id="SM0").created_at == earlier

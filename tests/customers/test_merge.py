@@ -104,3 +104,19 @@ def test_identity_unique_per_kind(pair):
     identity_add(customer=target, identity=IdentityInput("external", "+14155550100", "shop"))
     with pytest.raises(Conflict):
         customer_create(identities=[IdentityInput("email", "ANA@example.com")])
+
+
+def test_the_portal_login_follows_the_merge_and_back(pair):
+    from frontline.customers.services import customer_portal_user_set
+    from tests.factories import UserFactory
+
+    source, target = pair
+    login = UserFactory(role="customer")
+    customer_portal_user_set(customer=source, user=login)
+    merge = customer_merge(source=source, target=target)
+    target.refresh_from_db()
+    assert target.user_id == login.pk
+    customer_merge_revert(merge=merge)
+    source.refresh_from_db()
+    target.refresh_from_db()
+    assert source.user_id == login.pk and target.user_id is None
