@@ -8,9 +8,11 @@ class ChannelsAppConfig(AppConfig):
 
     def ready(self) -> None:
         from frontline.channels.api.adapter import ApiChannelAdapter
+        from frontline.channels.email.adapter import EmailChannelAdapter
         from frontline.channels.outbound import on_message_created
         from frontline.channels.registry import adapter_register
         from frontline.core.bus import subscribe
 
         adapter_register(ApiChannelAdapter())
+        adapter_register(EmailChannelAdapter())
         subscribe("message.created", on_message_created, mode="task")

@@ -270,5 +270,6 @@ def test_late_messages_keep_ticket_recency_right():
     )
     inbound_message_ingest(late)
     ticket = Ticket.objects.get(pk=first.ticket_id)
+    assert ticket.last_customer_message_at is not None
     assert ticket.last_customer_message_at > earlier
     assert Message.objects.get(provider_message_id="SM0").created_at == earlier

@@ -108,16 +108,20 @@ def decode_bytes(payload: bytes, charset: str | None) -> tuple[str, bool]:
 
 
 def _header(msg: Message, name: str) -> str:
-    raw = msg.get(name)
-    if raw is None:
-        return ""
+    """A header's decoded value. The strict parser can raise on mangled headers (even
+    IndexError inside the standard library): fall back to the raw value, decoded leniently."""
     try:
-        return str(raw).strip()
-    except Exception:
-        try:
-            return str(make_header(decode_header(str(raw)))).strip()
-        except Exception:
-            return ""
+        raw = msg.get(name)
+        return "" if raw is None else str(raw).strip()
+    except Exception:  # noqa: S110 (the raw value below is the fallback)
+        pass
+    for key, value in msg.raw_items():
+        if key.lower() == name.lower():
+            try:
+                return str(make_header(decode_header(str(value)))).strip()
+            except Exception:
+                return str(value).strip()
+    return ""
 
 
 def _addresses(value: str) -> list[tuple[str, str]]:
@@ -201,8 +205,16 @@ def parse_email(raw: bytes) -> ParsedEmail:
     parsed.to = [a for _, a in _addresses(parsed.headers.get("To", ""))]
     parsed.cc = [a for _, a in _addresses(parsed.headers.get("Cc", ""))]
     parsed.date = parsed.headers.get("Date", "")
-    _classify(parsed, msg)
-    _walk(parsed, msg)
+    try:
+        _classify(parsed, msg)
+    except Exception as exc:
+        parsed.problems.append(f"could not classify: {type(exc).__name__}")
+    try:
+        _walk(parsed, msg)
+    except Exception as exc:
+        parsed.problems.append(f"could not read the body: {type(exc).__name__}")
+        if not parsed.text and not parsed.html:
+            parsed.text = raw.decode("utf-8", errors="replace")
     return parsed
 
 
@@ -225,46 +237,52 @@ def _classify(parsed: ParsedEmail, msg: Message) -> None:
 def _walk(parsed: ParsedEmail, msg: Message) -> None:
     texts: list[str] = []
     htmls: list[str] = []
-    index = 0
-    for part in msg.walk() if msg.is_multipart() else [msg]:
-        index += 1
+    parts = msg.walk() if msg.is_multipart() else [msg]
+    for index, part in enumerate(parts, start=1):
         if index > 500:
             parsed.problems.append("more than 500 MIME parts; the rest was not read")
             break
-        content_type = part.get_content_type()
-        if part.is_multipart():
-            if content_type in ("multipart/signed", "multipart/encrypted"):
-                pass  # children are handled: signatures/encrypted blobs become attachments
-            continue
-        disposition = (part.get_content_disposition() or "").lower()
-        filename = _filename(part)
-        payload = _part_payload(part)
-        is_body_type = content_type in ("text/plain", "text/html")
-        if is_body_type and disposition != "attachment" and not filename:
-            text, clean = decode_bytes(payload, part.get_content_charset())
-            if not clean:
-                parsed.problems.append(
-                    f"{content_type} charset {part.get_content_charset()!r} repaired"
-                )
-            (texts if content_type == "text/plain" else htmls).append(text)
-            continue
-        if content_type == "message/rfc822" and not filename:
-            filename = "forwarded-message.eml"
-        if not filename:
-            ext = {"text/calendar": ".ics", "message/delivery-status": ".txt"}.get(
-                content_type, ".bin"
-            )
-            filename = f"part-{index}{ext}"
-        content_id = (part.get("Content-ID") or "").strip().strip("<>")
-        parsed.attachments.append(
-            InboundAttachment(
-                filename=filename,
-                content_type=content_type,
-                content=payload,
-                content_id=content_id,
-                inline=disposition == "inline"
-                or bool(content_id and content_type.startswith("image/")),
-            )
-        )
+        try:
+            _read_part(parsed, part, index, texts, htmls)
+        except Exception as exc:
+            parsed.problems.append(f"part {index} unreadable: {type(exc).__name__}")
     parsed.text = "\n".join(t.strip("\n") for t in texts).strip()
     parsed.html = "\n".join(htmls).strip()
+
+
+def _read_part(
+    parsed: ParsedEmail, part: Message, index: int, texts: list[str], htmls: list[str]
+) -> None:
+    content_type = part.get_content_type()
+    if part.is_multipart():
+        # Containers hold nothing themselves; for multipart/signed and /encrypted the
+        # signature or ciphertext children are kept below as attachments, intact.
+        return
+    disposition = (part.get_content_disposition() or "").lower()
+    filename = _filename(part)
+    payload = _part_payload(part)
+    is_body_type = content_type in ("text/plain", "text/html")
+    if is_body_type and disposition != "attachment" and not filename:
+        text, clean = decode_bytes(payload, part.get_content_charset())
+        if not clean:
+            parsed.problems.append(
+                f"{content_type} charset {part.get_content_charset()!r} repaired"
+            )
+        (texts if content_type == "text/plain" else htmls).append(text)
+        return
+    if content_type == "message/rfc822" and not filename:
+        filename = "forwarded-message.eml"
+    if not filename:
+        ext = {"text/calendar": ".ics", "message/delivery-status": ".txt"}.get(content_type, ".bin")
+        filename = f"part-{index}{ext}"
+    content_id = (part.get("Content-ID") or "").strip().strip("<>")
+    parsed.attachments.append(
+        InboundAttachment(
+            filename=filename,
+            content_type=content_type,
+            content=payload,
+            content_id=content_id,
+            inline=disposition == "inline"
+            or bool(content_id and content_type.startswith("image/")),
+        )
+    )
