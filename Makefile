@@ -18,7 +18,7 @@ install: $(BIN)/.installed
 
 run: install ## install, migrate, seed the demo once, serve on http://$(HOST):$(PORT)
 	$(BIN)/frontline migrate --noinput -v 0
-	$(BIN)/frontline demo --once
+	$(BIN)/frontline demo --once --url http://$(HOST):$(PORT)
 	$(BIN)/frontline run --host $(HOST) --port $(PORT)
 
 demo: install

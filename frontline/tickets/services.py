@@ -273,6 +273,7 @@ def ticket_update(*, ticket: Ticket, actor: Actor = SYSTEM, **changes: Any) -> T
         raise InvalidTransition("Closed tickets cannot change.", fields={"status": ["closed"]})
     events: list[TicketEvent] = []
     diff: dict[str, dict[str, Any]] = {}
+    labels: dict[str, tuple[str, str]] = {}
     if "status" in changes:
         _validate_choice("status", changes["status"], [s.value for s in Status])
         old = ticket.status
@@ -296,11 +297,16 @@ def ticket_update(*, ticket: Ticket, actor: Actor = SYSTEM, **changes: Any) -> T
             )
         if (assignee.pk if assignee else None) != ticket.assignee_id:
             diff["assignee"] = {"old": ticket.assignee_id, "new": assignee.pk if assignee else None}
+            labels["assignee"] = (
+                ticket.assignee.label if ticket.assignee else "",
+                assignee.label if assignee else "",
+            )
             ticket.assignee = assignee
     if "team" in changes:
         team: Team | None = changes["team"]
         if (team.pk if team else None) != ticket.team_id:
             diff["team"] = {"old": ticket.team_id, "new": team.pk if team else None}
+            labels["team"] = (ticket.team.name if ticket.team else "", team.name if team else "")
             ticket.team = team
     if "custom_fields" in changes:
         merged = {**ticket.custom_fields, **(changes["custom_fields"] or {})}
@@ -317,6 +323,9 @@ def ticket_update(*, ticket: Ticket, actor: Actor = SYSTEM, **changes: Any) -> T
             diff["tags"] = {"old": old_tags, "new": new_tags}
     for field, change in diff.items():
         if field != "status":
+            # ids in old/new for machines; names in the data for people reading the timeline
+            label = labels.get(field)
+            extra = {"old_label": label[0], "new_label": label[1]} if label else {}
             events.append(
                 _event(
                     ticket,
@@ -325,6 +334,7 @@ def ticket_update(*, ticket: Ticket, actor: Actor = SYSTEM, **changes: Any) -> T
                     field=field,
                     old=change["old"],
                     new=change["new"],
+                    **extra,
                 )
             )
     if not diff:
@@ -460,7 +470,16 @@ def message_add(
             ticket.assignee = actor.user
             update_fields.append("assignee")
             events.append(
-                _event(ticket, actor, "field_changed", field="assignee", old="", new=actor.user.pk)
+                _event(
+                    ticket,
+                    actor,
+                    "field_changed",
+                    field="assignee",
+                    old="",
+                    new=actor.user.pk,
+                    old_label="",
+                    new_label=actor.user.label,
+                )
             )
     ticket.save(update_fields=update_fields)
     TicketEvent.objects.bulk_create(events)
