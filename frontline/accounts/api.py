@@ -8,7 +8,7 @@ from typing import Any
 from django.db import transaction
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 
 from frontline.accounts import services
 from frontline.accounts.models import ApiToken, Team, User
@@ -159,7 +159,7 @@ def user_list(request: HttpRequest) -> list[User]:
 
 
 @router.post("/users", response={201: UserOut})
-def user_create(request: HttpRequest, payload: UserCreateIn) -> tuple[int, User]:
+def user_create(request: HttpRequest, payload: UserCreateIn) -> Status[User]:
     require_admin(request)
     teams = _teams_get(payload.team_ids, "team_ids")
     # All or nothing: a bad skill level must not leave a half-made user (and a taken username).
@@ -175,7 +175,7 @@ def user_create(request: HttpRequest, payload: UserCreateIn) -> tuple[int, User]
         if teams:
             user.teams.set(teams)
         _set_profile(user, payload)
-    return 201, _users_qs().get(pk=user.pk)
+    return Status(201, _users_qs().get(pk=user.pk))
 
 
 @router.get("/users/{user_id}", response=UserOut)
@@ -207,11 +207,12 @@ def team_list(request: HttpRequest) -> list[Team]:
 
 
 @router.post("/teams", response={201: TeamOut})
-def team_create(request: HttpRequest, payload: TeamIn) -> tuple[int, Team]:
+def team_create(request: HttpRequest, payload: TeamIn) -> Status[Team]:
     require_admin(request)
     members = _users_get(payload.member_ids, "member_ids")
-    return 201, services.team_create(
-        name=payload.name, description=payload.description, members=members
+    return Status(
+        201,
+        services.team_create(name=payload.name, description=payload.description, members=members),
     )
 
 
@@ -236,6 +237,6 @@ def token_list(request: HttpRequest) -> list[ApiToken]:
 
 
 @router.delete("/tokens/{token_id}", response={204: None}, tags=["tokens"], summary="Revoke")
-def token_revoke(request: HttpRequest, token_id: int) -> tuple[int, None]:
+def token_revoke(request: HttpRequest, token_id: int) -> Status[None]:
     services.api_token_revoke(token_id=token_id, user=request_user(request))
-    return 204, None
+    return Status(204, None)

@@ -9,7 +9,7 @@ from typing import Any
 from django.db import transaction
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 
 from frontline.accounts.models import Role
 from frontline.api.permissions import request_user, require_agent
@@ -168,7 +168,7 @@ def customer_list(
 
 
 @router.post("", response={201: CustomerOut}, summary="Create a customer")
-def customer_create(request: HttpRequest, payload: CustomerCreateIn) -> tuple[int, Customer]:
+def customer_create(request: HttpRequest, payload: CustomerCreateIn) -> Status[Customer]:
     require_agent(request)
     orgs = Organisation.objects.in_bulk(payload.organisation_ids)
     missing = [org_id for org_id in payload.organisation_ids if org_id not in orgs]
@@ -190,7 +190,7 @@ def customer_create(request: HttpRequest, payload: CustomerCreateIn) -> tuple[in
             services.customer_organisation_add(
                 customer=customer, organisation=orgs[org_id], primary=index == 0
             )
-    return 201, _customers_qs().get(pk=customer.pk)
+    return Status(201, _customers_qs().get(pk=customer.pk))
 
 
 @router.get("/{customer_id}", response=CustomerOut)
@@ -210,17 +210,17 @@ def customer_update(request: HttpRequest, customer_id: int, payload: CustomerUpd
 
 
 @router.delete("/{customer_id}", response={204: None})
-def customer_delete(request: HttpRequest, customer_id: int) -> tuple[int, None]:
+def customer_delete(request: HttpRequest, customer_id: int) -> Status[None]:
     from frontline.api.permissions import require_roles
 
     require_roles(request, Role.ADMIN, Role.SUPERVISOR)
     customer = get_object_or_404(Customer, pk=customer_id)
     services.customer_delete(customer=customer, actor=_actor(request))
-    return 204, None
+    return Status(204, None)
 
 
 @router.post("/{customer_id}/identities", response={201: IdentityOut})
-def identity_add(request: HttpRequest, customer_id: int, payload: IdentityIn) -> tuple[int, Any]:
+def identity_add(request: HttpRequest, customer_id: int, payload: IdentityIn) -> Status[Any]:
     require_agent(request)
     customer = get_object_or_404(Customer, pk=customer_id)
     identity = services.identity_add(
@@ -228,23 +228,23 @@ def identity_add(request: HttpRequest, customer_id: int, payload: IdentityIn) ->
         identity=services.IdentityInput(**payload.model_dump()),
         actor=_actor(request),
     )
-    return 201, identity
+    return Status(201, identity)
 
 
 @router.delete("/{customer_id}/identities/{identity_id}", response={204: None})
-def identity_remove(request: HttpRequest, customer_id: int, identity_id: int) -> tuple[int, None]:
+def identity_remove(request: HttpRequest, customer_id: int, identity_id: int) -> Status[None]:
     require_agent(request)
     customer = get_object_or_404(Customer, pk=customer_id)
     services.identity_remove(customer=customer, identity_id=identity_id, actor=_actor(request))
-    return 204, None
+    return Status(204, None)
 
 
 @router.post("/{customer_id}/merge", response={201: MergeOut}, summary="Merge source into this one")
-def customer_merge(request: HttpRequest, customer_id: int, payload: MergeIn) -> tuple[int, Any]:
+def customer_merge(request: HttpRequest, customer_id: int, payload: MergeIn) -> Status[Any]:
     require_agent(request)
     target = get_object_or_404(Customer, pk=customer_id)
     source = get_object_or_404(Customer, pk=payload.source_id)
-    return 201, services.customer_merge(source=source, target=target, actor=_actor(request))
+    return Status(201, services.customer_merge(source=source, target=target, actor=_actor(request)))
 
 
 @router.post("/merges/{merge_id}/revert", response=MergeOut, summary="Undo a merge")
@@ -262,10 +262,10 @@ def order_list(request: HttpRequest, customer_id: int) -> list[Order]:
 
 
 @router.post("/{customer_id}/orders", response={201: OrderOut})
-def order_create(request: HttpRequest, customer_id: int, payload: OrderIn) -> tuple[int, Order]:
+def order_create(request: HttpRequest, customer_id: int, payload: OrderIn) -> Status[Order]:
     require_agent(request)
     customer = get_object_or_404(Customer, pk=customer_id)
-    return 201, services.order_create(customer=customer, **payload.model_dump())
+    return Status(201, services.order_create(customer=customer, **payload.model_dump()))
 
 
 class OrganisationIn(Schema):
@@ -309,9 +309,9 @@ def organisation_list(request: HttpRequest, q: str = "", limit: int = 100) -> li
 
 
 @organisations_router.post("", response={201: OrganisationOut})
-def organisation_create(request: HttpRequest, payload: OrganisationIn) -> tuple[int, Organisation]:
+def organisation_create(request: HttpRequest, payload: OrganisationIn) -> Status[Organisation]:
     require_agent(request)
-    return 201, services.organisation_create(**payload.model_dump())
+    return Status(201, services.organisation_create(**payload.model_dump()))
 
 
 @organisations_router.get("/{organisation_id}", response=OrganisationOut)
@@ -332,11 +332,11 @@ def organisation_update(
 @organisations_router.post("/{organisation_id}/members", response={201: OrganisationRef})
 def organisation_member_add(
     request: HttpRequest, organisation_id: int, payload: MemberIn
-) -> tuple[int, dict[str, Any]]:
+) -> Status[dict[str, Any]]:
     require_agent(request)
     org = get_object_or_404(Organisation, pk=organisation_id)
     customer = get_object_or_404(Customer, pk=payload.customer_id)
     membership = services.customer_organisation_add(
         customer=customer, organisation=org, primary=payload.primary
     )
-    return 201, {"id": org.pk, "name": org.name, "is_primary": membership.is_primary}
+    return Status(201, {"id": org.pk, "name": org.name, "is_primary": membership.is_primary})

@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 from django.db import transaction
 from django.http import HttpRequest
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 
 from frontline.accounts.models import Role, Team, User
 from frontline.api.permissions import request_user, require_roles
@@ -291,7 +291,7 @@ def ticket_list(request: HttpRequest, filters: Query[TicketListFilters]) -> dict
     response={201: TicketCreatedOut, 200: TicketCreatedOut},
     summary="Create a ticket (the `api` channel, through the ingest service)",
 )
-def ticket_create(request: HttpRequest, payload: TicketCreateIn) -> tuple[int, Any]:
+def ticket_create(request: HttpRequest, payload: TicketCreateIn) -> Status[Any]:
     user = request_user(request)
     if user.role == Role.LIGHT_AGENT:
         raise PermissionDenied("Light agents cannot create tickets.")
@@ -368,7 +368,7 @@ def ticket_create(request: HttpRequest, payload: TicketCreateIn) -> tuple[int, A
         .get(pk=result.ticket_id)
     )
     ticket.duplicate = result.duplicate  # type: ignore[attr-defined]
-    return (200 if result.duplicate else 201), ticket
+    return Status(200 if result.duplicate else 201, ticket)
 
 
 def _staff_ticket_fields(
@@ -416,7 +416,7 @@ def message_list(request: HttpRequest, ticket_id: int) -> list[Message]:
 
 
 @router.post("/{ticket_id}/messages", response={201: MessageOut}, summary="Reply or add a note")
-def message_create(request: HttpRequest, ticket_id: int, payload: MessageIn) -> tuple[int, Message]:
+def message_create(request: HttpRequest, ticket_id: int, payload: MessageIn) -> Status[Message]:
     user = request_user(request)
     ticket = _visible_ticket(request, ticket_id)
     if payload.visibility == "internal":
@@ -441,7 +441,7 @@ def message_create(request: HttpRequest, ticket_id: int, payload: MessageIn) -> 
             attachments=attachments,
             metadata={"via": "api"},
         )
-    return 201, Message.objects.prefetch_related("attachments").get(pk=message.pk)
+    return Status(201, Message.objects.prefetch_related("attachments").get(pk=message.pk))
 
 
 @router.get("/{ticket_id}/events", response=list[TicketEventOut], summary="The ticket's timeline")
@@ -452,9 +452,7 @@ def ticket_event_list(request: HttpRequest, ticket_id: int) -> list[TicketEvent]
 
 
 @router.post("/{ticket_id}/collaborators", response={201: PersonRef}, summary="Invite a colleague")
-def collaborator_add(
-    request: HttpRequest, ticket_id: int, payload: CollaboratorIn
-) -> tuple[int, Any]:
+def collaborator_add(request: HttpRequest, ticket_id: int, payload: CollaboratorIn) -> Status[Any]:
     user = request_user(request)
     ticket = _visible_ticket(request, ticket_id)
     if not permissions.can_update_ticket(user, ticket):
@@ -463,4 +461,4 @@ def collaborator_add(
     if invited is None:
         raise ValidationFailed("No such user.", fields={"user_id": ["not found"]})
     services.ticket_collaborator_add(ticket=ticket, user=invited, actor=Actor.for_user(user))
-    return 201, {"id": invited.pk, "name": invited.label}
+    return Status(201, {"id": invited.pk, "name": invited.label})

@@ -14,7 +14,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from asgiref.sync import sync_to_async
 from django.conf import settings
-from django.db import close_old_connections
+from django.db import close_old_connections, connection
 
 from frontline.channels.email.adapter import provider_id_for
 from frontline.channels.email.parser import MESSAGE_ID_RE
@@ -23,6 +23,14 @@ logger = logging.getLogger(__name__)
 
 
 def _store(content: bytes, recipients: list[str]) -> tuple[int, bool]:
+    try:
+        return _store_once(content, recipients)
+    finally:
+        # The SMTP server's worker threads live as long as the server: give connections back.
+        connection.close()
+
+
+def _store_once(content: bytes, recipients: list[str]) -> tuple[int, bool]:
     from frontline.channels.services import raw_payload_store
     from frontline.channels.tasks import raw_payload_process_task
 
@@ -55,7 +63,10 @@ def _recipient_known(address: str) -> bool:
     from frontline.channels.selectors import mailbox_for_address
 
     close_old_connections()
-    return mailbox_for_address(address) is not None
+    try:
+        return mailbox_for_address(address) is not None
+    finally:
+        connection.close()
 
 
 class FrontlineSMTPHandler:
