@@ -11,6 +11,7 @@ from typing import Any, Literal
 from django.db import transaction
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
+from pydantic import BaseModel
 
 from frontline.accounts.models import Role, Team, User
 from frontline.api.permissions import request_user, require_roles
@@ -45,7 +46,7 @@ class AttachmentOut(Schema):
         return obj.file.url if obj.file else None
 
 
-class PersonRef(Schema):
+class PersonRef(BaseModel):
     id: int
     name: str
 
@@ -92,7 +93,7 @@ class TicketUpdateIn(Schema):
     language: str | None = Field(None, max_length=16)
 
 
-class TicketOut(Schema):
+class TicketOut(BaseModel):
     id: int
     number: int
     subject: str
@@ -114,24 +115,37 @@ class TicketOut(Schema):
     created_at: datetime
     updated_at: datetime
 
-    @staticmethod
-    def resolve_requester(obj: Ticket) -> dict[str, Any]:
-        return {"id": obj.requester_id, "name": obj.requester.name}
 
-    @staticmethod
-    def resolve_assignee(obj: Ticket) -> dict[str, Any] | None:
-        return {"id": obj.assignee.pk, "name": obj.assignee.label} if obj.assignee else None
+def ticket_out(ticket: Ticket, **extra: Any) -> dict[str, Any]:
+    """A ticket as the API shows it. Plain dicts: validating ORM objects attribute by
+    attribute costs ~0.2 ms a row, most of a queue page."""
+    assignee, team = ticket.assignee, ticket.team
+    return {
+        "id": ticket.pk,
+        "number": ticket.pk,
+        "subject": ticket.subject,
+        "status": ticket.status,
+        "priority": ticket.priority,
+        "type": ticket.type,
+        "channel": ticket.channel,
+        "requester": {"id": ticket.requester_id, "name": ticket.requester.name},
+        "assignee": {"id": assignee.pk, "name": assignee.label} if assignee else None,
+        "team": {"id": team.pk, "name": team.name} if team else None,
+        "tags": sorted(t.name for t in ticket.tags.all()),
+        "custom_fields": ticket.custom_fields,
+        "language": ticket.language,
+        "followup_of_id": ticket.followup_of_id,
+        "first_response_at": ticket.first_response_at,
+        "solved_at": ticket.solved_at,
+        "reopen_count": ticket.reopen_count,
+        "message_count": ticket.message_count,
+        "created_at": ticket.created_at,
+        "updated_at": ticket.updated_at,
+        **extra,
+    }
 
-    @staticmethod
-    def resolve_team(obj: Ticket) -> dict[str, Any] | None:
-        return {"id": obj.team.pk, "name": obj.team.name} if obj.team else None
 
-    @staticmethod
-    def resolve_tags(obj: Ticket) -> list[str]:
-        return sorted(t.name for t in obj.tags.all())
-
-
-class TicketPage(Schema):
+class TicketPage(BaseModel):
     items: list[TicketOut]
     next_cursor: str | None
 
@@ -283,7 +297,7 @@ def ticket_list(request: HttpRequest, filters: Query[TicketListFilters]) -> dict
         ),
     )
     page = selectors.ticket_page(qs, cursor=filters.cursor, limit=filters.limit)
-    return {"items": page.items, "next_cursor": page.next_cursor}
+    return {"items": [ticket_out(t) for t in page.items], "next_cursor": page.next_cursor}
 
 
 @router.post(
@@ -367,8 +381,7 @@ def ticket_create(request: HttpRequest, payload: TicketCreateIn) -> Status[Any]:
         .prefetch_related("tags")
         .get(pk=result.ticket_id)
     )
-    ticket.duplicate = result.duplicate  # type: ignore[attr-defined]
-    return Status(200 if result.duplicate else 201, ticket)
+    return Status(200 if result.duplicate else 201, ticket_out(ticket, duplicate=result.duplicate))
 
 
 def _staff_ticket_fields(
@@ -386,12 +399,12 @@ def _staff_ticket_fields(
 
 
 @router.get("/{ticket_id}", response=TicketOut)
-def ticket_get(request: HttpRequest, ticket_id: int) -> Ticket:
-    return _visible_ticket(request, ticket_id)
+def ticket_get(request: HttpRequest, ticket_id: int) -> dict[str, Any]:
+    return ticket_out(_visible_ticket(request, ticket_id))
 
 
 @router.patch("/{ticket_id}", response=TicketOut)
-def ticket_update(request: HttpRequest, ticket_id: int, payload: TicketUpdateIn) -> Ticket:
+def ticket_update(request: HttpRequest, ticket_id: int, payload: TicketUpdateIn) -> dict[str, Any]:
     user = request_user(request)
     ticket = _visible_ticket(request, ticket_id)
     if not permissions.can_update_ticket(user, ticket):
@@ -405,7 +418,7 @@ def ticket_update(request: HttpRequest, ticket_id: int, payload: TicketUpdateIn)
         if nullable in changes and changes[nullable] is None:
             changes.pop(nullable)
     services.ticket_update(ticket=ticket, actor=Actor.for_user(user), **changes)
-    return _visible_ticket(request, ticket_id)
+    return ticket_out(_visible_ticket(request, ticket_id))
 
 
 @router.get("/{ticket_id}/messages", response=list[MessageOut])

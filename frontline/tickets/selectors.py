@@ -148,8 +148,23 @@ class Page:
 
 def ticket_page(qs: QuerySet[Ticket], *, cursor: str | None, limit: int) -> Page:
     """Newest-updated first, keyset on (updated_at, id): constant cost at any depth."""
-    qs = qs.select_related("requester", "assignee", "team").prefetch_related(
-        Prefetch("tags", queryset=Tag.objects.only("id", "name"))
+    qs = (
+        qs.select_related("requester", "assignee", "team")
+        # related rows: only what a list shows (building full model instances is most of
+        # the cost of a page)
+        .only(
+            *(f.name for f in Ticket._meta.concrete_fields),
+            "requester__id",
+            "requester__name",
+            "assignee__id",
+            "assignee__username",
+            "assignee__display_name",
+            "assignee__first_name",
+            "assignee__last_name",
+            "team__id",
+            "team__name",
+        )
+        .prefetch_related(Prefetch("tags", queryset=Tag.objects.only("id", "name")))
     )
     if cursor:
         updated_raw, last_id = cursor_decode(cursor, length=2)
