@@ -17,7 +17,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from frontline.accounts.selectors import agent_resolve, team_resolve
-from frontline.channels.models import PayloadStatus, RawPayload
+from frontline.channels.models import Mailbox, PayloadStatus, RawPayload
 from frontline.channels.registry import adapter_get
 from frontline.channels.types import THREAD_BY_CUSTOMER, InboundMessage
 from frontline.core.errors import DomainError, ValidationFailed
@@ -296,3 +296,24 @@ def raw_payloads_pending(older_than: timedelta = timedelta(minutes=2)) -> list[i
         .order_by("pk")
         .values_list("pk", flat=True)[:500]
     )
+
+
+@transaction.atomic
+def mailbox_ensure(
+    *, address: str, name: str = "", from_name: str = "", aliases: list[str] | None = None
+) -> Mailbox:
+    """Create the mailbox for `address`, or return it unchanged if it exists (idempotent)."""
+    from frontline.channels.email.addressing import base_address
+
+    clean = base_address(address)
+    if "@" not in clean or clean.startswith("@") or clean.endswith("@"):
+        raise ValidationFailed("Not an email address.", fields={"address": ["invalid"]})
+    mailbox, _ = Mailbox.objects.get_or_create(
+        address=clean,
+        defaults={
+            "name": name or clean,
+            "from_name": from_name,
+            "aliases": sorted({base_address(a) for a in aliases or []}),
+        },
+    )
+    return mailbox

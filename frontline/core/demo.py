@@ -40,7 +40,7 @@ from frontline.accounts.services import (
     team_create,
     user_create,
 )
-from frontline.channels.services import inbound_message_ingest
+from frontline.channels.services import inbound_message_ingest, mailbox_ensure
 from frontline.channels.types import (
     THREAD_BY_CUSTOMER,
     Channel,
@@ -1940,6 +1940,9 @@ class SeedResult:
     agents: list[str] = field(default_factory=list)
 
 
+DEMO_MAILBOX = "support@example.com"
+
+
 def demo_seeded() -> bool:
     """True once a demo ticket exists (its first message carries a `demo-` provider id)."""
     return Message.objects.filter(provider_message_id__startswith=DEMO_PREFIX).exists()
@@ -2050,6 +2053,10 @@ def apply_plan(
         with transaction.atomic():
             _seed_staff(ctx)
             ctx.clock.flush()
+            # A new user can mail this address (frontline smtpd) and watch the ticket appear.
+            mailbox_ensure(
+                address=DEMO_MAILBOX, name="Support", from_name="Trailpeak Outfitters Support"
+            )
         say(f"staff: {len(ctx.users)} users in {len(ctx.teams)} teams")
         with transaction.atomic():
             _seed_customers(ctx)

@@ -151,6 +151,9 @@ def test_demo_seeds_a_varied_helpdesk():
     check_conversations_went_through_the_spine()
     check_timestamps_spread_over_the_past()
     assert bus._handlers.get("message.created"), "subscribers are back after seeding"
+    from frontline.channels.selectors import mailbox_for_address
+
+    assert mailbox_for_address("Support+t1@Example.com") is not None  # mail it and see
 
 
 def test_running_again_changes_nothing():
