@@ -51,6 +51,9 @@ if not SECRET_KEY:
         key_file.chmod(0o600)
     SECRET_KEY = key_file.read_text().strip()
 
+# Fernet keys for secrets at rest (newest first); derived from SECRET_KEY when empty.
+FRONTLINE_ENCRYPTION_KEYS = env_list("FRONTLINE_ENCRYPTION_KEYS")
+
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 SITE_URL = env("SITE_URL", "http://127.0.0.1:8000")

@@ -53,8 +53,44 @@ class Mailbox(models.Model):
     inbound_secret_hash = models.CharField(
         max_length=64, blank=True, help_text="SHA-256 of the raw-MIME endpoint secret"
     )
+    auto_acknowledge = models.BooleanField(
+        default=False, help_text="answer new tickets with their number and expected reply time"
+    )
+    acknowledge_text = models.TextField(blank=True)
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    # IMAP polling (optional). Secrets are encrypted at rest (frontline.core.crypto).
+    imap_host = models.CharField(max_length=255, blank=True)
+    imap_port = models.PositiveIntegerField(default=993)
+    imap_security = models.CharField(
+        max_length=10,
+        choices=[("ssl", "SSL/TLS"), ("starttls", "STARTTLS"), ("none", "None (local only)")],
+        default="ssl",
+    )
+    imap_username = models.CharField(max_length=255, blank=True)
+    imap_auth = models.CharField(
+        max_length=10, choices=[("password", "Password"), ("oauth2", "OAuth2")], default="password"
+    )
+    imap_password_encrypted = models.TextField(blank=True)
+    oauth_provider = models.CharField(
+        max_length=10, blank=True, choices=[("microsoft", "Microsoft 365"), ("google", "Google")]
+    )
+    oauth_client_id = models.CharField(max_length=255, blank=True)
+    oauth_client_secret_encrypted = models.TextField(blank=True)
+    oauth_refresh_token_encrypted = models.TextField(blank=True)
+    oauth_access_token_encrypted = models.TextField(blank=True)
+    oauth_expires_at = models.DateTimeField(null=True, blank=True)
+    imap_folder = models.CharField(max_length=255, default="INBOX")
+    imap_processed_folder = models.CharField(
+        max_length=255, blank=True, help_text="move imported mail here; empty: flag it instead"
+    )
+    imap_uidvalidity = models.BigIntegerField(null=True, blank=True)
+    imap_last_uid = models.BigIntegerField(default=0)
+    imap_last_polled_at = models.DateTimeField(null=True, blank=True)
+    imap_last_error = models.TextField(blank=True)
+    imap_error_count = models.PositiveIntegerField(default=0)
+    imap_next_attempt_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["address"]
