@@ -25,6 +25,7 @@ demo: install
 	$(BIN)/frontline demo
 
 test: install lint ## lint, then the whole suite on SQLite and again on a real PostgreSQL
+	bash scripts/test-deps.sh
 	$(BIN)/frontline makemigrations --check --dry-run
 	$(MAKE) test-sqlite
 	$(MAKE) test-postgres
