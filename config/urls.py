@@ -7,6 +7,7 @@ from frontline.api.api import api
 urlpatterns: list[URLPattern | URLResolver] = [
     path("admin/", admin.site.urls),
     path("api/", api.urls),
+    path("channels/", include("frontline.channels.urls")),
     path("", include("frontline.web.urls")),
 ]
 

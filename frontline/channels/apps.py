@@ -9,6 +9,7 @@ class ChannelsAppConfig(AppConfig):
     def ready(self) -> None:
         from frontline.channels.api.adapter import ApiChannelAdapter
         from frontline.channels.email.adapter import EmailChannelAdapter
+        from frontline.channels.email.handlers import on_ticket_created
         from frontline.channels.outbound import on_message_created
         from frontline.channels.registry import adapter_register
         from frontline.core.bus import subscribe
@@ -16,3 +17,4 @@ class ChannelsAppConfig(AppConfig):
         adapter_register(ApiChannelAdapter())
         adapter_register(EmailChannelAdapter())
         subscribe("message.created", on_message_created, mode="task")
+        subscribe("ticket.created", on_ticket_created, mode="task")

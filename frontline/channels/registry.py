@@ -19,6 +19,12 @@ class ChannelAdapter(Protocol):
         ...
 
 
+class PayloadHandled(Exception):
+    """Raised by `parse` when the payload was fully dealt with and holds no customer message
+    (a delivery report about one of our own messages, for instance). Its text says what was
+    done; the payload is marked processed with that note."""
+
+
 _adapters: dict[str, ChannelAdapter] = {}
 
 

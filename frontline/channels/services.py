@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from frontline.accounts.selectors import agent_resolve, team_resolve
 from frontline.channels.models import Mailbox, PayloadStatus, RawPayload
-from frontline.channels.registry import adapter_get
+from frontline.channels.registry import PayloadHandled, adapter_get
 from frontline.channels.types import THREAD_BY_CUSTOMER, InboundMessage
 from frontline.core.errors import DomainError, ValidationFailed
 from frontline.customers.models import Customer
@@ -266,6 +266,11 @@ def raw_payload_process(payload_id: int) -> IngestResult | None:
         return None
     try:
         parsed = adapter.parse(bytes(payload.body), payload.headers)
+    except PayloadHandled as handled:
+        RawPayload.objects.filter(pk=payload_id).update(
+            status=PayloadStatus.PROCESSED, processed_at=timezone.now(), error=f"handled: {handled}"
+        )
+        return None
     except (ValueError, KeyError, TypeError) as exc:
         _payload_fail(payload_id, f"unparseable payload: {exc}")
         return None

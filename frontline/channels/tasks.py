@@ -1,6 +1,11 @@
 from __future__ import annotations
 
+import logging
+from typing import Any
+
 from celery import shared_task
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(acks_late=True, autoretry_for=(Exception,), retry_backoff=True, max_retries=8)
@@ -29,3 +34,25 @@ def outbound_message_send_task(self, message_id: int) -> None:  # type: ignore[n
         outbound_message_send(message_id, final_attempt=self.request.retries >= self.max_retries)
     except OutboundRetry as exc:
         raise self.retry(exc=exc, countdown=min(600, 2 ** (self.request.retries + 2))) from exc
+
+
+@shared_task
+def imap_poll_due() -> int:
+    """Poll every active IMAP mailbox that is due (beat, every minute). Never raises."""
+    from frontline.channels.email.imap import mailboxes_due
+
+    ids = mailboxes_due()
+    for mailbox_id in ids:
+        try:
+            imap_poll_mailbox.delay(mailbox_id)
+        except Exception:  # one broken enqueue must not stop the others; beat retries
+            logger.exception("could not enqueue the IMAP poll of mailbox %s", mailbox_id)
+    return len(ids)
+
+
+@shared_task
+def imap_poll_mailbox(mailbox_id: int) -> dict[str, Any]:
+    """Import new mail of one mailbox; errors are recorded on it (with backoff), not raised."""
+    from frontline.channels.email.imap import mailbox_poll
+
+    return mailbox_poll(mailbox_id).as_dict()

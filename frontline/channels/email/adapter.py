@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 from email.utils import formataddr
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 
-from frontline.channels.email import addressing
+from frontline.channels.email import addressing, loops
 from frontline.channels.email.parser import ParsedEmail, parse_email
 from frontline.channels.email.quotes import split_reply, split_reply_html
 from frontline.channels.types import (
@@ -26,10 +27,21 @@ def provider_id_for(raw: bytes, parsed_message_id: str) -> str:
 
 
 def inbound_from_email(raw: bytes, *, recipients: list[str] | None = None) -> InboundMessage:
-    """Build the InboundMessage for one raw email. Raises ValueError without a sender."""
-    parsed = parse_email(raw)
+    """Build the InboundMessage for one raw email. Raises ValueError without a sender.
+
+    Pure: auto-replies and bulk mail are flagged and tagged here; loops, floods, bounces and
+    agent forwards need the database and are handled by `EmailChannelAdapter.parse`."""
+    return inbound_from_parsed(raw, parse_email(raw), recipients=recipients)
+
+
+def inbound_from_parsed(
+    raw: bytes, parsed: ParsedEmail, *, recipients: list[str] | None = None
+) -> InboundMessage:
     if not parsed.from_address:
         raise ValueError("the message has no usable From address")
+    auto_submitted = parsed.auto_submitted or loops.is_auto_generated(parsed.headers)
+    bulk = parsed.bulk or loops.is_bulk(parsed.headers)
+    tags = [t for t, on in (("auto-reply", auto_submitted), ("bulk", bulk)) if on]
     references = [*parsed.references, *parsed.in_reply_to]
     is_reply = bool(references) or parsed.subject.lower().startswith(("re:", "aw:", "sv:"))
     ticket_hint = (
@@ -58,14 +70,47 @@ def inbound_from_email(raw: bytes, *, recipients: list[str] | None = None) -> In
                 "to": parsed.to,
                 "cc": parsed.cc,
                 "recipients": recipients or [],
-                "auto_submitted": parsed.auto_submitted,
-                "bulk": parsed.bulk,
+                "auto_submitted": auto_submitted,
+                "bulk": bulk,
                 "bounce": parsed.bounce,
                 "problems": parsed.problems,
                 "stripped": full_text != text,
             },
             **({"full_text": full_text} if full_text != text else {}),
         },
+        ticket_fields={"tags": tags} if tags else {},
+    )
+
+
+def _forward_unwrapped(message: InboundMessage, raw: bytes) -> InboundMessage:
+    """A staff member forwarding a customer's mail: the original sender is the requester,
+    the subject loses its Fwd:, the staff member's note stays in the metadata."""
+    from frontline.channels.email import handlers
+
+    if message.sender is None:
+        return message
+    agent_id = handlers.staff_user_for_email(message.sender.value)
+    if agent_id is None:
+        return message
+    full_text = message.metadata.get("full_text") or message.text
+    original = loops.forwarded_original(full_text, raw)
+    if original is None or loops.is_own_address(original.address, [message.sender.value]):
+        return message
+    subject = loops.forward_subject(message.subject) or original.subject
+    metadata = {
+        **message.metadata,
+        "forwarded_by": {"user_id": agent_id, "address": message.sender.value},
+        "forward_note": original.note[:10000],
+        "full_text": full_text,
+    }
+    return replace(
+        message,
+        sender=SenderIdentity(kind="email", value=original.address),
+        sender_name=original.name,
+        subject=subject,
+        text=original.text or full_text,
+        html="",
+        metadata=metadata,
     )
 
 
@@ -90,8 +135,37 @@ class EmailChannelAdapter:
     channel = Channel.EMAIL.value
 
     def parse(self, body: bytes, headers: dict[str, str]) -> InboundMessage:
+        """MIME -> InboundMessage, plus what needs the database: a bounce of one of our
+        messages is recorded on it (BounceHandled), mail from our own addresses is refused
+        (MailLoop), a staff member's forward is filed for the original sender, floods are
+        flagged. Both exceptions are ValueErrors, so the payload ends `failed` with the reason.
+        """
+        from frontline.channels.email import handlers
+
         recipients = [r for r in headers.get("recipients", "").split(",") if r]
-        return inbound_from_email(body, recipients=recipients)
+        parsed = parse_email(body)
+        if parsed.bounce and parsed.from_address:
+            info = loops.bounce_info(body)
+            recorded = handlers.bounce_record(info)
+            if recorded is not None:
+                what = "recorded" if info.is_failure else "ignored (not a permanent failure)"
+                raise loops.BounceHandled(f"bounce for message {recorded} {what}")
+        if parsed.from_address and loops.is_own_address(parsed.from_address, loops.own_addresses()):
+            raise loops.MailLoop(
+                f"mail loop: from our own address {parsed.from_address}; not made a ticket"
+            )
+        message = inbound_from_parsed(body, parsed, recipients=recipients)
+        message = _forward_unwrapped(message, body)
+        sender = message.sender.value if message.sender else ""
+        if sender and loops.is_flood(handlers.recent_inbound_count(sender), handlers.flood_limit()):
+            tags = [*message.ticket_fields.get("tags", []), "flood"]
+            email_meta = {**message.metadata.get("email", {}), "flood": True}
+            message = replace(
+                message,
+                metadata={**message.metadata, "email": email_meta},
+                ticket_fields={**message.ticket_fields, "tags": tags},
+            )
+        return message
 
     def send(self, message: OutboundMessage) -> SendResult:
         if message.recipient.kind != "email" or not message.recipient.value:

@@ -1,0 +1,125 @@
+"""The raw-MIME HTTPS endpoint: POST /channels/email/inbound/<mailbox address>.
+
+For relays and inbound-parse services that post the whole RFC 5322 message (as the body, or as
+the multipart form field `email`). Authenticated by the mailbox's own secret. Like the SMTP
+receiver, the message is committed as a RawPayload before the 202, then processed by a task.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
+from django.db import transaction
+from django.http import HttpRequest, JsonResponse
+from django.http.multipartparser import MultiPartParserError
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from frontline.channels.email.adapter import provider_id_for
+from frontline.channels.email.handlers import secret_hash
+from frontline.channels.email.parser import MESSAGE_ID_RE
+from frontline.channels.models import Mailbox
+from frontline.channels.selectors import mailbox_for_address
+
+logger = logging.getLogger(__name__)
+
+# A multipart form carries some overhead around the message itself.
+FORM_OVERHEAD_BYTES = 1024 * 1024
+
+
+def _error(status: int, message: str) -> JsonResponse:
+    return JsonResponse({"error": message}, status=status)
+
+
+def _secret(request: HttpRequest) -> str:
+    auth = request.headers.get("Authorization", "")
+    scheme, _, value = auth.partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    return request.GET.get("secret", "")
+
+
+def _authorised(mailbox: Mailbox, secret: str) -> bool:
+    if not mailbox.inbound_secret_hash or not secret:
+        return False
+    return hmac.compare_digest(secret_hash(secret), mailbox.inbound_secret_hash)
+
+
+def message_id_of(raw: bytes) -> str:
+    """The Message-ID header of a raw message (headers only, unfolded lines are enough)."""
+    head = raw[:65536].decode("latin-1")
+    for line in head.splitlines():
+        if not line.strip():
+            break
+        if line.lower().startswith("message-id:"):
+            found = MESSAGE_ID_RE.search(line)
+            return found.group(0) if found else ""
+    return ""
+
+
+def _form_message(request: HttpRequest) -> bytes | None:
+    upload = request.FILES.get("email")
+    if upload is not None:
+        return b"".join(upload.chunks())
+    value = request.POST.get("email")
+    if value is None:
+        return None
+    return value.encode("utf-8", errors="surrogateescape")
+
+
+@csrf_exempt
+@require_POST
+def inbound_mime(request: HttpRequest, address: str) -> JsonResponse:
+    from frontline.channels.services import raw_payload_store
+    from frontline.channels.tasks import raw_payload_process_task
+
+    mailbox = mailbox_for_address(address)
+    if mailbox is None:
+        return _error(404, "No such mailbox.")
+    if not _authorised(mailbox, _secret(request)):
+        return _error(401, "Missing or wrong mailbox secret.")
+    limit = int(settings.SMTP_MAX_MESSAGE_BYTES)
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    is_form = request.content_type in ("multipart/form-data", "application/x-www-form-urlencoded")
+    if length > limit + (FORM_OVERHEAD_BYTES if is_form else 0):
+        return _error(413, f"The message is larger than {limit} bytes.")
+    try:
+        if is_form:
+            raw = _form_message(request)
+            if raw is None:
+                return _error(400, "The form has no `email` field with the raw message.")
+        else:
+            raw = request.read(limit + 1)
+    except RequestDataTooBig:
+        return _error(413, "The message is too large for a form field; post it as the body.")
+    except MultiPartParserError:
+        return _error(400, "The multipart form could not be read.")
+    if len(raw) > limit:
+        return _error(413, f"The message is larger than {limit} bytes.")
+    if not raw.strip():
+        return _error(400, "The body is empty: post the raw RFC 5322 message.")
+    with transaction.atomic():
+        payload, created = raw_payload_store(
+            channel="email",
+            body=raw,
+            provider_message_id=provider_id_for(raw, message_id_of(raw)),
+            content_type="message/rfc822",
+            headers={"recipients": address.strip().lower(), "via": "https"},
+        )
+    if created:
+        payload_id = payload.pk
+
+        def enqueue() -> None:
+            try:
+                raw_payload_process_task.delay(payload_id)
+            except Exception:  # the sweeper retries pending payloads; the mail is safe
+                logger.exception("could not process payload %s now", payload_id)
+
+        transaction.on_commit(enqueue)
+    return JsonResponse({"payload_id": payload.pk, "duplicate": not created}, status=202)
