@@ -13,7 +13,7 @@ from frontline.channels.types import Channel, OutboundMessage, SenderIdentity
 from frontline.core.bus import Event
 from frontline.tickets import selectors as ticket_selectors
 from frontline.tickets import services as ticket_services
-from frontline.tickets.models import DeliveryState, Direction
+from frontline.tickets.models import DeliveryState, Direction, Message
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +55,8 @@ def outbound_message_send(message_id: int, *, final_attempt: bool = True) -> Non
     kind, network = IDENTITY_KIND_FOR_CHANNEL.get(Channel(message.channel), ("", ""))
     recipient = ticket_selectors.requester_identity(message.ticket, kind=kind, network=network)
     outbound = OutboundMessage(
+        attachments=ticket_selectors.message_attachment_files(message),
+        metadata=_sender_for(message),
         channel=message.channel,
         message_id=message.pk,
         ticket_id=message.ticket_id,
@@ -82,3 +84,16 @@ def outbound_message_send(message_id: int, *, final_attempt: bool = True) -> Non
         provider_message_id=result.provider_message_id,
         error=result.error,
     )
+
+
+def _sender_for(message: Message) -> dict[str, str]:
+    """Email replies go out from the mailbox the customer wrote to (else the default)."""
+    if message.channel != Channel.EMAIL:
+        return {}
+    from frontline.channels.selectors import mailbox_for_address
+
+    for recipient in ticket_selectors.ticket_email_recipients(message.ticket):
+        mailbox = mailbox_for_address(recipient)
+        if mailbox is not None:
+            return {"from_address": mailbox.address, "from_name": mailbox.from_name}
+    return {}

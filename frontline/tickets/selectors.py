@@ -8,6 +8,7 @@ from typing import Any
 
 from django.db.models import Prefetch, QuerySet
 
+from frontline.channels.types import InboundAttachment
 from frontline.core.pagination import cursor_decode, cursor_encode
 from frontline.customers.models import Customer, Identity
 from frontline.tickets.lifecycle import ACTIVE
@@ -204,3 +205,36 @@ def ticket_timeline(ticket: Ticket, *, include_internal: bool) -> list[Message]:
 
 def ticket_events(ticket: Ticket) -> QuerySet[TicketEvent]:
     return ticket.events.select_related("actor_user").order_by("id")
+
+
+def message_attachment_files(message: Message) -> tuple[InboundAttachment, ...]:
+    """The stored files of a message, to send along with it."""
+    files = []
+    for attachment in message.attachments.filter(status="stored").exclude(file=""):
+        with attachment.file.open("rb") as handle:
+            content = handle.read()
+        files.append(
+            InboundAttachment(
+                filename=attachment.filename,
+                content_type=attachment.content_type,
+                content=content,
+                content_id=attachment.content_id,
+                inline=attachment.inline,
+            )
+        )
+    return tuple(files)
+
+
+def ticket_email_recipients(ticket: Ticket) -> list[str]:
+    """The addresses the customer's emails on this ticket were sent to, oldest first."""
+    addresses: list[str] = []
+    for metadata in (
+        Message.objects.filter(ticket=ticket, channel="email", direction="inbound")
+        .order_by("id")
+        .values_list("metadata", flat=True)[:20]
+    ):
+        email_meta = (metadata or {}).get("email", {})
+        for address in [*email_meta.get("recipients", []), *email_meta.get("to", [])]:
+            if address and address not in addresses:
+                addresses.append(address)
+    return addresses

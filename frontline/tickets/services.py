@@ -428,8 +428,18 @@ def message_add(
     if received_at is not None:
         Message.objects.filter(pk=message.pk).update(created_at=received_at)
         message.created_at = received_at
-    for item in attachments or []:
-        _attachment_store(message, item)
+    stored = [_attachment_store(message, item) for item in attachments or []]
+    inline = {a.content_id: a for a in stored if a.content_id and a.file}
+    if inline and clean_html:
+        # Inline images (cid:) point at their stored attachment, through the permission-checked
+        # download view, so the agent sees the picture where the customer put it.
+        from django.urls import reverse
+
+        for content_id, attachment in inline.items():
+            url = reverse("web:attachment_download", args=[attachment.pk, attachment.filename])
+            clean_html = clean_html.replace(f"cid:{content_id}", url)
+        message.html = clean_html
+        message.save(update_fields=["html"])
 
     events = [
         _event(

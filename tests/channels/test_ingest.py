@@ -273,3 +273,24 @@ def test_late_messages_keep_ticket_recency_right():
     assert ticket.last_customer_message_at is not None
     assert ticket.last_customer_message_at > earlier
     assert Message.objects.get(provider_message_id="SM0").created_at == earlier
+
+
+def test_inline_images_point_at_their_stored_attachment():
+    message = InboundMessage(
+        channel="email",
+        sender=SenderIdentity(kind="email", value="pics@example.com"),
+        html='<p>Look: <img src="cid:photo1@x" alt="damage"></p>',
+        attachments=(
+            InboundAttachment(
+                filename="damage.png",
+                content_type="image/png",
+                content=b"\x89PNG",
+                content_id="<photo1@x>",
+                inline=True,
+            ),
+        ),
+    )
+    stored = Message.objects.get(pk=inbound_message_ingest(message).message_id)
+    attachment = stored.attachments.get()
+    assert "cid:" not in stored.html
+    assert f'src="/attachments/{attachment.pk}/damage.png"' in stored.html

@@ -142,3 +142,29 @@ def test_round_trip(receiver, sink):
     assert last is not None and last.direction == "inbound"
     assert last.text == "Thank you, it arrived today."
     assert "wrote:" in last.metadata["full_text"]
+
+
+def test_reply_comes_from_the_mailbox_written_to_and_carries_attachments(receiver, sink):
+    from frontline.tickets.services import AttachmentInput
+
+    Mailbox.objects.create(name="Billing", address="billing@example.com", from_name="Billing Team")
+    msg = customer_mail(
+        "Please resend my invoice.", message_id="<inv@example.org>", subject="Invoice"
+    )
+    msg.replace_header("To", "billing@example.com")
+    with smtplib.SMTP("127.0.0.1", receiver, timeout=10) as smtp:
+        smtp.send_message(msg)
+    ticket = Ticket.objects.get()
+    agent = UserFactory()
+    message_add(
+        ticket=ticket,
+        actor=Actor.for_user(agent),
+        text="Here it is.",
+        attachments=[AttachmentInput(filename="invoice.pdf", content=b"%PDF-1.4 invoice")],
+    )
+    assert sink.arrived.wait(10)
+    sent = sink.messages[0]
+    assert sent["From"] == "Billing Team <billing@example.com>"
+    assert sent["Reply-To"] == "billing@example.com"
+    files = {part.get_filename(): part.get_content() for part in sent.iter_attachments()}
+    assert files == {"invoice.pdf": b"%PDF-1.4 invoice"}
