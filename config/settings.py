@@ -226,7 +226,7 @@ API_PAGE_SIZE_MAX = env_int("API_PAGE_SIZE_MAX", 100)
 # to <data dir>/outbox (one .log file per batch of messages) so they can be inspected.
 EMAIL_HOST = env("EMAIL_HOST")
 if EMAIL_HOST:
-    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_BACKEND = "frontline.channels.email.backend.EmailBackend"  # SMTP + optional DKIM
     EMAIL_PORT = env_int("EMAIL_PORT", 25)
     EMAIL_HOST_USER = env("EMAIL_HOST_USER")
     EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD")
@@ -237,6 +237,11 @@ else:
     EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
     EMAIL_FILE_PATH = str(DATA_DIR / "outbox")
 EMAIL_FROM_ADDRESS = env("EMAIL_FROM_ADDRESS", "support@example.com")
+# DKIM signing of outgoing mail (off unless a selector and a key are given).
+DKIM_SELECTOR = env("DKIM_SELECTOR")
+DKIM_DOMAIN = env("DKIM_DOMAIN")
+DKIM_PRIVATE_KEY = env("DKIM_PRIVATE_KEY")
+DKIM_PRIVATE_KEY_FILE = env("DKIM_PRIVATE_KEY_FILE")
 DEFAULT_FROM_EMAIL = EMAIL_FROM_ADDRESS
 # Built-in SMTP receiver: `frontline smtpd`, or started by `frontline run` when this is set.
 SMTP_LISTEN = env("SMTP_LISTEN")

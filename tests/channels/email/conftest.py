@@ -6,16 +6,23 @@ Without dovecot installed the IMAP tests are skipped locally and fail on CI (`CI
 
 from __future__ import annotations
 
+import email
+import email.policy
 import os
 import shutil
 import socket
 import subprocess
 import tempfile
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from aiosmtpd.controller import Controller
+
+from frontline.channels.email.smtpd import smtp_controller
+from frontline.channels.models import Mailbox
 
 ROOT = Path(__file__).resolve().parents[3]
 SCRIPT = ROOT / "scripts" / "dovecot.sh"
@@ -85,3 +92,51 @@ def dovecot() -> Iterator[Dovecot]:
             check=False,
         )
         shutil.rmtree(directory, ignore_errors=True)
+
+
+# --- SMTP: the customer's mail provider (a sink) and `frontline smtpd` (the receiver) ---
+
+
+def free_smtp_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Sink:
+    """An SMTP server that keeps what it receives (the customer's mail provider)."""
+
+    def __init__(self) -> None:
+        self.messages: list[email.message.EmailMessage] = []
+        self.arrived = threading.Event()
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append(
+            email.message_from_bytes(envelope.original_content, policy=email.policy.default)
+        )
+        self.arrived.set()
+        return "250 OK"
+
+
+@pytest.fixture
+def sink(settings):
+    handler = Sink()
+    port = free_smtp_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = port
+    settings.EMAIL_FROM_ADDRESS = "support@example.com"
+    yield handler
+    controller.stop()
+
+
+@pytest.fixture
+def receiver():
+    Mailbox.objects.create(name="Support", address="support@example.com")
+    port = free_smtp_port()
+    controller = smtp_controller("127.0.0.1", port)
+    controller.start()
+    yield port
+    controller.stop()

@@ -19,7 +19,7 @@ from frontline.channels.services import raw_payload_process, raw_payload_store
 from frontline.core.bus import Event
 from frontline.core.models import DomainEvent
 from frontline.tickets.models import Ticket
-from tests.channels.email.test_smtp_roundtrip import free_port
+from tests.channels.email.conftest import free_smtp_port as free_port
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -3,17 +3,11 @@
 
 from __future__ import annotations
 
-import email
-import email.policy
 import smtplib
-import socket
-import threading
 from email.message import EmailMessage
 
 import pytest
-from aiosmtpd.controller import Controller
 
-from frontline.channels.email.smtpd import smtp_controller
 from frontline.channels.models import Mailbox, RawPayload
 from frontline.tickets.actors import Actor
 from frontline.tickets.models import Message, Ticket
@@ -21,51 +15,6 @@ from frontline.tickets.services import message_add
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class Sink:
-    """An SMTP server that keeps what it receives (the customer's mail provider)."""
-
-    def __init__(self) -> None:
-        self.messages: list[email.message.EmailMessage] = []
-        self.arrived = threading.Event()
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(
-            email.message_from_bytes(envelope.original_content, policy=email.policy.default)
-        )
-        self.arrived.set()
-        return "250 OK"
-
-
-@pytest.fixture
-def sink(settings):
-    handler = Sink()
-    port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST = "127.0.0.1"
-    settings.EMAIL_PORT = port
-    settings.EMAIL_FROM_ADDRESS = "support@example.com"
-    yield handler
-    controller.stop()
-
-
-@pytest.fixture
-def receiver():
-    Mailbox.objects.create(name="Support", address="support@example.com")
-    port = free_port()
-    controller = smtp_controller("127.0.0.1", port)
-    controller.start()
-    yield port
-    controller.stop()
 
 
 def customer_mail(
