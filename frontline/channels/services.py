@@ -9,7 +9,7 @@ adapter -> raw payload stored -> InboundMessage -> inbound_message_ingest():
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
@@ -94,6 +94,7 @@ class RawInput:
 
 def inbound_message_ingest(message: InboundMessage, *, raw: RawInput | None = None) -> IngestResult:
     """Store `message` on the right ticket, exactly once."""
+    message = replace(message, provider_message_id=_strip_nul(message.provider_message_id))
     if message.provider_message_id:
         existing = ticket_selectors.message_by_provider_id(
             channel=message.channel, provider_message_id=message.provider_message_id
@@ -142,7 +143,44 @@ def _duplicate(existing: Any) -> IngestResult:
     )
 
 
+def _strip_nul(value: Any) -> Any:
+    """PostgreSQL text and JSON cannot hold NUL characters; mail and webhooks can."""
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, dict):
+        return {_strip_nul(k): _strip_nul(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_strip_nul(v) for v in value)
+    return value
+
+
+def _without_nul(message: InboundMessage) -> InboundMessage:
+    from dataclasses import replace
+
+    return replace(
+        message,
+        text=_strip_nul(message.text),
+        html=_strip_nul(message.html),
+        subject=_strip_nul(message.subject),
+        sender_name=_strip_nul(message.sender_name),
+        references=_strip_nul(message.references),
+        thread_key=_strip_nul(message.thread_key),
+        metadata=_strip_nul(message.metadata),
+        ticket_fields=_strip_nul(message.ticket_fields),
+        attachments=tuple(
+            replace(
+                a,
+                filename=_strip_nul(a.filename),
+                content_type=_strip_nul(a.content_type),
+                content_id=_strip_nul(a.content_id),
+            )
+            for a in message.attachments
+        ),
+    )
+
+
 def _ingest(message: InboundMessage) -> IngestResult:
+    message = _without_nul(message)
     customer = _customer_for(message)
     actor = Actor.for_customer(customer)
     ticket = ticket_selectors.ticket_for_inbound(
@@ -289,6 +327,7 @@ def raw_payload_process(payload_id: int) -> IngestResult | None:
 
 
 def _payload_fail(payload_id: int, error: str) -> None:
+    error = _strip_nul(error)
     logger.warning("raw payload %s failed: %s", payload_id, error)
     RawPayload.objects.filter(pk=payload_id).update(status=PayloadStatus.FAILED, error=error)
 

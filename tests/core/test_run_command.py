@@ -62,3 +62,41 @@ def test_run_serves_and_stops_on_sigterm(tmp_path: Path) -> None:
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
+
+
+@pytest.mark.skipif(os.environ.get("DATABASE_URL") is not None, reason="embedded mode only")
+def test_run_starts_the_smtp_receiver_when_smtp_listen_is_set(tmp_path: Path) -> None:
+    port, smtp_port = _free_port(), _free_port()
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k
+        not in {"DJANGO_SETTINGS_MODULE", "DATABASE_URL", "REDIS_URL", "CELERY_TASK_ALWAYS_EAGER"}
+    }
+    env.update(FRONTLINE_DATA_DIR=str(tmp_path), SMTP_LISTEN=f"127.0.0.1:{smtp_port}")
+    frontline = Path(sys.executable).with_name("frontline")
+    proc = subprocess.Popen(
+        [str(frontline), "run", "--no-worker", "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        import smtplib
+
+        deadline = time.monotonic() + 60
+        banner = b""
+        while time.monotonic() < deadline and proc.poll() is None:
+            try:
+                with smtplib.SMTP("127.0.0.1", smtp_port, timeout=2) as smtp:
+                    banner = smtp.ehlo()[1]
+                    break
+            except OSError:
+                time.sleep(0.5)
+        assert b"SIZE" in banner  # our receiver announces its size limit
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 0
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)

@@ -44,13 +44,15 @@ def inbound_from_parsed(
     tags = [t for t, on in (("auto-reply", auto_submitted), ("bulk", bulk)) if on]
     references = [*parsed.references, *parsed.in_reply_to]
     is_reply = bool(references) or parsed.subject.lower().startswith(("re:", "aw:", "sv:"))
+    # Our own Message-IDs first, then the [#n] subject token, then support+t<n>@ (the
+    # ingest only honours a hint for a ticket of the same customer).
     ticket_hint = (
         addressing.ticket_from_references(references)
+        or addressing.ticket_from_subject(parsed.subject)
         or next(
             (t for t in (addressing.ticket_from_plus_tag(r) for r in recipients or []) if t),
             None,
         )
-        or addressing.ticket_from_subject(parsed.subject)
     )
     text, html, full_text = _body(parsed, is_reply)
     return InboundMessage(

@@ -97,6 +97,7 @@ def decode_bytes(payload: bytes, charset: str | None) -> tuple[str, bool]:
     declared = (charset or "").strip().strip('"').lower()
     declared = CHARSET_ALIASES.get(declared, declared)
     candidates = [c for c in (declared, *FALLBACK_CHARSETS) if c]
+    payload = payload.replace(b"\x00", b"")
     for name in candidates:
         try:
             return payload.decode(name), name == declared or (not declared and name == "utf-8")
@@ -112,15 +113,15 @@ def _header(msg: Message, name: str) -> str:
     IndexError inside the standard library): fall back to the raw value, decoded leniently."""
     try:
         raw = msg.get(name)
-        return "" if raw is None else str(raw).strip()
+        return "" if raw is None else str(raw).replace("\x00", "").strip()
     except Exception:  # noqa: S110 (the raw value below is the fallback)
         pass
     for key, value in msg.raw_items():
         if key.lower() == name.lower():
             try:
-                return str(make_header(decode_header(str(value)))).strip()
+                return str(make_header(decode_header(str(value)))).replace("\x00", "").strip()
             except Exception:
-                return str(value).strip()
+                return str(value).replace("\x00", "").strip()
     return ""
 
 
@@ -154,11 +155,12 @@ def _filename(part: Message) -> str:
         name = part.get_filename()
     except Exception:
         name = None
-    return (name or "").strip()
+    return (name or "").replace("\x00", "").strip()
 
 
 def parse_email(raw: bytes) -> ParsedEmail:
-    """Parse a raw RFC 5322 message. Never raises."""
+    """Parse a raw RFC 5322 message. Never raises. NUL characters are dropped from every
+    decoded value (no database text column can hold them; no mail means them)."""
     parsed = ParsedEmail()
     try:
         msg = email.message_from_bytes(raw, policy=email.policy.default)
@@ -253,7 +255,7 @@ def _walk(parsed: ParsedEmail, msg: Message) -> None:
 def _read_part(
     parsed: ParsedEmail, part: Message, index: int, texts: list[str], htmls: list[str]
 ) -> None:
-    content_type = part.get_content_type()
+    content_type = part.get_content_type().replace("\x00", "").strip()
     if part.is_multipart():
         # Containers hold nothing themselves; for multipart/signed and /encrypted the
         # signature or ciphertext children are kept below as attachments, intact.
