@@ -124,7 +124,7 @@ def sink(settings):
     port = free_smtp_port()
     controller = Controller(handler, hostname="127.0.0.1", port=port)
     controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_BACKEND = "frontline.channels.email.backend.EmailBackend"  # as in production
     settings.EMAIL_HOST = "127.0.0.1"
     settings.EMAIL_PORT = port
     settings.EMAIL_FROM_ADDRESS = "support@example.com"

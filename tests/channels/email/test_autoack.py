@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import email
-import email.policy
-import threading
 from email.message import EmailMessage
 
 import pytest
-from aiosmtpd.controller import Controller
 from django.core import mail as django_mail
 
 from frontline.channels.email.adapter import provider_id_for
@@ -19,35 +15,8 @@ from frontline.channels.services import raw_payload_process, raw_payload_store
 from frontline.core.bus import Event
 from frontline.core.models import DomainEvent
 from frontline.tickets.models import Ticket
-from tests.channels.email.conftest import free_smtp_port as free_port
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-class Sink:
-    def __init__(self) -> None:
-        self.messages: list[email.message.EmailMessage] = []
-        self.arrived = threading.Event()
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(
-            email.message_from_bytes(envelope.original_content, policy=email.policy.default)
-        )
-        self.arrived.set()
-        return "250 OK"
-
-
-@pytest.fixture
-def sink(settings):
-    handler = Sink()
-    port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST = "127.0.0.1"
-    settings.EMAIL_PORT = port
-    yield handler
-    controller.stop()
 
 
 @pytest.fixture
