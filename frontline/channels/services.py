@@ -9,9 +9,9 @@ adapter -> raw payload stored -> InboundMessage -> inbound_message_ingest():
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -29,6 +29,9 @@ from frontline.tickets import services as ticket_services
 from frontline.tickets.actors import Actor
 from frontline.tickets.lifecycle import Status
 
+if TYPE_CHECKING:
+    from frontline.tickets.models import Ticket
+
 logger = logging.getLogger(__name__)
 
 TICKET_FIELDS_FROM_CHANNEL = {
@@ -45,6 +48,8 @@ class IngestResult:
     created_ticket: bool
     duplicate: bool = False
     followup_of: int | None = None
+    # The ticket as written (new tickets only), so a synchronous caller need not re-read it.
+    ticket: Ticket | None = field(default=None, compare=False, repr=False)
 
 
 def raw_payload_store(
@@ -237,6 +242,7 @@ def _ingest(message: InboundMessage) -> IngestResult:
         customer_id=customer.pk,
         created_ticket=created,
         followup_of=followup_of.pk if followup_of else None,
+        ticket=ticket if created else None,
     )
 
 

@@ -824,3 +824,18 @@ def test_collaborator_must_be_an_active_staff_user(agent_api, who):
     response = agent_api.post(f"/api/tickets/{ticket.pk}/collaborators", {"user_id": user_id})
     assert response.status_code == 422, response.content
     assert ticket.collaborators.count() == 0
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [{}, {"priority": "high", "type": "incident"}, {"tags": ["Refund", "vip"]}],
+    ids=["plain", "fields", "tags"],
+)
+def test_the_created_ticket_is_exactly_what_a_read_returns(admin_api, extra):
+    """The create answer is built from the ticket the ingest wrote, without re-reading it."""
+    team = TeamFactory()
+    created = admin_api.post("/api/tickets", new_ticket(team_id=team.pk, **extra))
+    assert created.status_code == 201
+    body = created.json()
+    assert body.pop("duplicate") is False
+    assert admin_api.get(f"/api/tickets/{body['id']}").json() == body
