@@ -316,21 +316,9 @@ def pct(sorted_ms: list[float], p: float) -> float:
     return sorted_ms[lo] + (sorted_ms[hi] - sorted_ms[lo]) * (k - lo)
 
 
-def message_id_of(raw: bytes) -> str:
-    """The Message-ID header, found as the SMTP receiver finds it (smtpd._store_once)."""
-    from frontline.channels.email.parser import MESSAGE_ID_RE
-
-    for line in raw[:65536].decode("latin-1").splitlines():
-        if not line.strip():
-            break
-        if line.lower().startswith("message-id:"):
-            found = MESSAGE_ID_RE.search(line)
-            return found.group(0) if found else ""
-    return ""
-
-
 def ingest_one(raw: bytes) -> Any:
     from frontline.channels.email.adapter import provider_id_for
+    from frontline.channels.email.parser import message_id_of
     from frontline.channels.services import raw_payload_process, raw_payload_store
 
     payload, created = raw_payload_store(

@@ -288,3 +288,15 @@ def _read_part(
             or bool(content_id and content_type.startswith("image/")),
         )
     )
+
+
+def message_id_of(raw: bytes) -> str:
+    """The Message-ID header of a raw message (headers only, unfolded lines are enough)."""
+    head = raw[:65536].decode("latin-1")
+    for line in head.splitlines():
+        if not line.strip():
+            break
+        if line.lower().startswith("message-id:"):
+            found = MESSAGE_ID_RE.search(line)
+            return found.group(0) if found else ""
+    return ""

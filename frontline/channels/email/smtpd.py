@@ -17,7 +17,7 @@ from django.conf import settings
 from django.db import close_old_connections, connection
 
 from frontline.channels.email.adapter import provider_id_for
-from frontline.channels.email.parser import MESSAGE_ID_RE
+from frontline.channels.email.parser import message_id_of
 
 logger = logging.getLogger(__name__)
 
@@ -35,15 +35,7 @@ def _store_once(content: bytes, recipients: list[str]) -> tuple[int, bool]:
     from frontline.channels.tasks import raw_payload_process_task
 
     close_old_connections()
-    head = content[:65536].decode("latin-1")
-    message_id = ""
-    for line in head.splitlines():
-        if not line.strip():
-            break
-        if line.lower().startswith("message-id:"):
-            found = MESSAGE_ID_RE.search(line)
-            message_id = found.group(0) if found else ""
-            break
+    message_id = message_id_of(content)
     payload, created = raw_payload_store(
         channel="email",
         body=content,

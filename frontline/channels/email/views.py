@@ -20,7 +20,7 @@ from django.views.decorators.http import require_POST
 
 from frontline.channels.email.adapter import provider_id_for
 from frontline.channels.email.handlers import secret_hash
-from frontline.channels.email.parser import MESSAGE_ID_RE
+from frontline.channels.email.parser import message_id_of
 from frontline.channels.models import Mailbox
 from frontline.channels.selectors import mailbox_for_address
 
@@ -46,18 +46,6 @@ def _authorised(mailbox: Mailbox, secret: str) -> bool:
     if not mailbox.inbound_secret_hash or not secret:
         return False
     return hmac.compare_digest(secret_hash(secret), mailbox.inbound_secret_hash)
-
-
-def message_id_of(raw: bytes) -> str:
-    """The Message-ID header of a raw message (headers only, unfolded lines are enough)."""
-    head = raw[:65536].decode("latin-1")
-    for line in head.splitlines():
-        if not line.strip():
-            break
-        if line.lower().startswith("message-id:"):
-            found = MESSAGE_ID_RE.search(line)
-            return found.group(0) if found else ""
-    return ""
 
 
 def _form_message(request: HttpRequest) -> bytes | None:

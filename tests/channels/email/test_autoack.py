@@ -9,7 +9,7 @@ from django.core import mail as django_mail
 
 from frontline.channels.email.adapter import provider_id_for
 from frontline.channels.email.handlers import ACK_EVENT, on_ticket_created
-from frontline.channels.email.views import message_id_of
+from frontline.channels.email.parser import message_id_of
 from frontline.channels.models import Mailbox
 from frontline.channels.services import raw_payload_process, raw_payload_store
 from frontline.core.bus import Event

@@ -47,7 +47,7 @@ def mail(
 
 def deliver(raw: bytes) -> RawPayload:
     from frontline.channels.email.adapter import provider_id_for
-    from frontline.channels.email.views import message_id_of
+    from frontline.channels.email.parser import message_id_of
 
     payload, _ = raw_payload_store(
         channel="email",
