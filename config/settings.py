@@ -206,6 +206,11 @@ CELERY_BEAT_SCHEDULE: dict[str, Any] = {
     "raw-payloads-sweep": {"task": "frontline.channels.tasks.raw_payloads_sweep", "schedule": 60.0},
     # IMAP mailboxes are polled when due (backoff after errors is kept per mailbox).
     "imap-poll-due": {"task": "frontline.channels.tasks.imap_poll_due", "schedule": 60.0},
+    # Replies whose send task was lost (a process died after the commit) are sent after all.
+    "outbound-stuck-sweep": {
+        "task": "frontline.channels.tasks.outbound_stuck_sweep",
+        "schedule": 300.0,
+    },
 }
 
 # --- Frontline domain settings --------------------------------------------------------------

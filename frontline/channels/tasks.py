@@ -36,6 +36,24 @@ def outbound_message_send_task(self, message_id: int) -> None:  # type: ignore[n
         raise self.retry(exc=exc, countdown=min(600, 2 ** (self.request.retries + 2))) from exc
 
 
+# Longer than the send task's whole retry budget (about 17 minutes of backoff), so a message
+# whose task is still retrying is never sent twice.
+OUTBOUND_STUCK_AFTER_MINUTES = 30
+
+
+@shared_task
+def outbound_stuck_sweep() -> int:
+    """Re-queue replies whose send task was lost (beat, every 5 minutes)."""
+    from datetime import timedelta
+
+    from frontline.tickets.selectors import messages_stuck_queued
+
+    ids = messages_stuck_queued(older_than=timedelta(minutes=OUTBOUND_STUCK_AFTER_MINUTES))
+    for message_id in ids:
+        outbound_message_send_task.delay(message_id)
+    return len(ids)
+
+
 @shared_task
 def imap_poll_due() -> int:
     """Poll every active IMAP mailbox that is due (beat, every minute). Never raises."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db.models import Prefetch, QuerySet
@@ -238,3 +238,16 @@ def ticket_email_recipients(ticket: Ticket) -> list[str]:
             if address and address not in addresses:
                 addresses.append(address)
     return addresses
+
+
+def messages_stuck_queued(*, older_than: timedelta, limit: int = 500) -> list[int]:
+    """Outbound replies still `queued` long after every retry would have ended: their send
+    task was lost (a process died between commit and enqueue, a broker lost it)."""
+    from django.utils import timezone
+
+    cutoff = timezone.now() - older_than
+    return list(
+        Message.objects.filter(direction="outbound", delivery_state="queued", created_at__lt=cutoff)
+        .order_by("id")
+        .values_list("id", flat=True)[:limit]
+    )
