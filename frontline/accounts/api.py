@@ -223,12 +223,7 @@ def team_update(request: HttpRequest, team_id: int, payload: TeamUpdateIn) -> Te
     members = (
         _users_get(payload.member_ids, "member_ids") if payload.member_ids is not None else None
     )
-    if payload.description is not None:
-        team.description = payload.description
-        team.save(update_fields=["description", "updated_at"])
-    if members is not None:
-        services.team_set_members(team=team, members=members)
-    return team
+    return services.team_update(team=team, description=payload.description, members=members)
 
 
 @router.get("/tokens", response=list[TokenOut], tags=["tokens"], summary="Your API tokens")

@@ -100,8 +100,16 @@ def team_create(*, name: str, description: str = "", members: list[User] | None 
     return team
 
 
-def team_set_members(*, team: Team, members: list[User]) -> Team:
-    team.members.set(members)
+@transaction.atomic
+def team_update(
+    *, team: Team, description: str | None = None, members: list[User] | None = None
+) -> Team:
+    """Change what is given (None leaves it alone)."""
+    if description is not None and description != team.description:
+        team.description = description
+        team.save(update_fields=["description", "updated_at"])
+    if members is not None:
+        team.members.set(members)
     return team
 
 

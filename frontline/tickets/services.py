@@ -569,6 +569,7 @@ def message_delivery_update(
     return message
 
 
+@transaction.atomic
 def tickets_move_requester(
     *, from_customer: Customer, to_customer: Customer, actor: str
 ) -> list[int]:
@@ -580,6 +581,7 @@ def tickets_move_requester(
     return ids
 
 
+@transaction.atomic
 def tickets_set_requester(
     *, ticket_ids: list[int], from_customer: Customer, to_customer: Customer, actor: str
 ) -> None:

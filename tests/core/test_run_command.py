@@ -20,24 +20,31 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.mark.skipif(os.environ.get("DATABASE_URL") is not None, reason="embedded mode only")
-def test_run_serves_and_stops_on_sigterm(tmp_path: Path) -> None:
-    port = _free_port()
+def _start_run(
+    tmp_path: Path, *args: str, quiet: bool = False, **extra_env: str
+) -> subprocess.Popen:
+    """`frontline run` on embedded defaults in its own data directory and process group."""
     env = {
         k: v
         for k, v in os.environ.items()
         if k
         not in {"DJANGO_SETTINGS_MODULE", "DATABASE_URL", "REDIS_URL", "CELERY_TASK_ALWAYS_EAGER"}
     }
-    env["FRONTLINE_DATA_DIR"] = str(tmp_path)
+    env.update(FRONTLINE_DATA_DIR=str(tmp_path), **extra_env)
     frontline = Path(sys.executable).with_name("frontline")
-    proc = subprocess.Popen(
-        [str(frontline), "run", "--host", "127.0.0.1", "--port", str(port)],
+    return subprocess.Popen(
+        [str(frontline), "run", "--host", "127.0.0.1", *args],
         env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
+        stdout=subprocess.DEVNULL if quiet else subprocess.PIPE,
+        stderr=subprocess.DEVNULL if quiet else subprocess.STDOUT,
         start_new_session=True,
     )
+
+
+@pytest.mark.skipif(os.environ.get("DATABASE_URL") is not None, reason="embedded mode only")
+def test_run_serves_and_stops_on_sigterm(tmp_path: Path) -> None:
+    port = _free_port()
+    proc = _start_run(tmp_path, "--port", str(port))
     try:
         deadline = time.monotonic() + 90
         body = b""
@@ -67,20 +74,13 @@ def test_run_serves_and_stops_on_sigterm(tmp_path: Path) -> None:
 @pytest.mark.skipif(os.environ.get("DATABASE_URL") is not None, reason="embedded mode only")
 def test_run_starts_the_smtp_receiver_when_smtp_listen_is_set(tmp_path: Path) -> None:
     port, smtp_port = _free_port(), _free_port()
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k
-        not in {"DJANGO_SETTINGS_MODULE", "DATABASE_URL", "REDIS_URL", "CELERY_TASK_ALWAYS_EAGER"}
-    }
-    env.update(FRONTLINE_DATA_DIR=str(tmp_path), SMTP_LISTEN=f"127.0.0.1:{smtp_port}")
-    frontline = Path(sys.executable).with_name("frontline")
-    proc = subprocess.Popen(
-        [str(frontline), "run", "--no-worker", "--host", "127.0.0.1", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
+    proc = _start_run(
+        tmp_path,
+        "--no-worker",
+        "--port",
+        str(port),
+        quiet=True,
+        SMTP_LISTEN=f"127.0.0.1:{smtp_port}",
     )
     try:
         import smtplib
