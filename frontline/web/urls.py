@@ -2,7 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 from django.views.generic import RedirectView
 
-from frontline.web import views
+from frontline.web import ticket_views, views
 
 app_name = "web"
 
@@ -17,14 +17,20 @@ urlpatterns = [
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("tickets/", views.ticket_list, name="ticket_list"),
-    path("tickets/<int:ticket_id>/", views.ticket_detail, name="ticket_detail"),
+    path("tickets/<int:ticket_id>/", ticket_views.ticket_detail, name="ticket_detail"),
     path(
-        "tickets/<int:ticket_id>/messages/", views.ticket_message_post, name="ticket_message_post"
+        "tickets/<int:ticket_id>/messages/",
+        ticket_views.ticket_message_post,
+        name="ticket_message_post",
     ),
-    path("tickets/<int:ticket_id>/update/", views.ticket_update_post, name="ticket_update_post"),
+    path(
+        "tickets/<int:ticket_id>/update/",
+        ticket_views.ticket_update_post,
+        name="ticket_update_post",
+    ),
     path(
         "attachments/<int:attachment_id>/<str:filename>",
-        views.attachment_download,
+        ticket_views.attachment_download,
         name="attachment_download",
     ),
     path("healthz", views.healthz, name="healthz"),
