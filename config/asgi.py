@@ -10,14 +10,26 @@ django_asgi_app = get_asgi_application()
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+from django.urls import path  # noqa: E402
 
-websocket_urlpatterns: list = []  # type: ignore[type-arg]
+from frontline.channels.chat.routing import (  # noqa: E402
+    websocket_urlpatterns as visitor_websockets,
+)
+from frontline.realtime.consumers import AgentConsumer  # noqa: E402
 
+# Visitors come from customers' sites: each widget checks the origin against its own
+# allowlist. Agents come from Frontline's pages only, with their session.
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(
-            AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
+        "websocket": URLRouter(
+            [
+                *visitor_websockets,
+                path(
+                    "ws/agent/",
+                    AllowedHostsOriginValidator(AuthMiddlewareStack(AgentConsumer.as_asgi())),
+                ),
+            ]
         ),
     }
 )

@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "frontline.customers",
     "frontline.tickets",
     "frontline.channels",
+    "frontline.realtime",
     "frontline.api",
     "frontline.web",
 ]
@@ -184,12 +185,23 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL]},
+            "CONFIG": {"hosts": [REDIS_URL], "capacity": 1000, "expiry": 30},
         }
     }
+    # Shared by every process: rate limits and short-lived realtime state.
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    }
     CELERY_BROKER_URL = env("CELERY_BROKER_URL", REDIS_URL)
+    # Every process pushes to the shared layer itself, so nothing needs to tail the outbox.
+    REALTIME_TAIL_EVENTS = env_bool("REALTIME_TAIL_EVENTS", False)
 else:
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    CHANNEL_LAYERS = {
+        "default": {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {"capacity": 1000}}
+    }
+    # The in-memory layer only reaches this process's websockets: the web process tails the
+    # event outbox to push what the worker or the SMTP receiver committed.
+    REALTIME_TAIL_EVENTS = env_bool("REALTIME_TAIL_EVENTS", True)
     CELERY_BROKER_URL = env(
         "CELERY_BROKER_URL", f"sqla+sqlite:///{DATA_DIR / 'celery-broker.sqlite3'}"
     )

@@ -8,6 +8,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("admin/", admin.site.urls),
     path("api/", api.urls),
     path("channels/", include("frontline.channels.urls")),
+    path("chat/", include("frontline.channels.chat.urls")),
     path("", include("frontline.web.urls")),
 ]
 

@@ -3,7 +3,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin
 
-from frontline.channels.models import Mailbox, RawPayload
+from frontline.channels.models import ChatVisitor, ChatWidget, Mailbox, RawPayload
 from frontline.core import crypto
 
 
@@ -114,3 +114,33 @@ class MailboxAdmin(admin.ModelAdmin):
     def secrets_set(self, obj: Mailbox) -> str:
         stored = [name for name, field in SECRET_FIELDS.items() if getattr(obj, field)]
         return ", ".join(stored) or "none"
+
+
+class ChatWidgetForm(forms.ModelForm):  # type: ignore[type-arg]
+    class Meta:
+        model = ChatWidget
+        fields = "__all__"
+
+    def clean_business_hours(self) -> Any:
+        from frontline.channels.chat.hours import ScheduleError, schedule_validate
+
+        value = self.cleaned_data.get("business_hours") or {}
+        try:
+            schedule_validate(value)
+        except ScheduleError as exc:
+            raise forms.ValidationError(str(exc)) from None
+        return value
+
+
+@admin.register(ChatWidget)
+class ChatWidgetAdmin(admin.ModelAdmin):
+    form = ChatWidgetForm
+    list_display = ("name", "site_key", "is_active", "pre_chat_form", "team_id")
+    readonly_fields = ("created_at",)
+
+
+@admin.register(ChatVisitor)
+class ChatVisitorAdmin(admin.ModelAdmin):
+    list_display = ("uid", "widget", "name", "email", "customer_id", "last_seen_at")
+    search_fields = ("uid", "name", "email")
+    list_filter = ("widget",)

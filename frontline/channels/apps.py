@@ -8,6 +8,8 @@ class ChannelsAppConfig(AppConfig):
 
     def ready(self) -> None:
         from frontline.channels.api.adapter import ApiChannelAdapter
+        from frontline.channels.chat.adapter import ChatChannelAdapter
+        from frontline.channels.chat.assign import on_chat_ticket_created
         from frontline.channels.email.adapter import EmailChannelAdapter
         from frontline.channels.email.handlers import on_ticket_created
         from frontline.channels.outbound import on_message_created
@@ -16,5 +18,7 @@ class ChannelsAppConfig(AppConfig):
 
         adapter_register(ApiChannelAdapter())
         adapter_register(EmailChannelAdapter())
+        adapter_register(ChatChannelAdapter())
+        subscribe("ticket.created", on_chat_ticket_created, mode="task")
         subscribe("message.created", on_message_created, mode="task")
         subscribe("ticket.created", on_ticket_created, mode="task")

@@ -101,3 +101,58 @@ class Mailbox(models.Model):
     @property
     def domain(self) -> str:
         return self.address.rpartition("@")[2]
+
+
+class ChatWidget(models.Model):
+    """One embeddable chat widget: a public site key, where it may run, how it looks."""
+
+    name = models.CharField(max_length=100)
+    site_key = models.CharField(max_length=64, unique=True, help_text="public; in the <script> tag")
+    allowed_origins = models.JSONField(
+        default=list,
+        blank=True,
+        help_text='sites allowed to embed it, e.g. ["https://shop.example.com"]; empty = none',
+    )
+    color = models.CharField(max_length=7, default="#0b6bcb", help_text="#rrggbb")
+    greeting = models.CharField(max_length=300, default="Hi! How can we help?")
+    offline_message = models.CharField(
+        max_length=300,
+        default="We're away right now. Leave a message and we'll answer by email.",
+    )
+    pre_chat_form = models.BooleanField(default=False, help_text="ask name and email first")
+    require_email = models.BooleanField(default=False)
+    business_hours = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text='{"timezone": "Europe/Berlin", "days": {"mon": [["09:00", "17:00"]], ...},'
+        ' "holidays": ["2026-12-25"]}; empty = always open',
+    )
+    require_online_agent = models.BooleanField(
+        default=False, help_text="offline when no agent of the team is online"
+    )
+    team_id = models.BigIntegerField(null=True, blank=True, help_text="new chats go to it")
+    visitor_messages_per_minute = models.PositiveIntegerField(default=30)
+    site_messages_per_minute = models.PositiveIntegerField(default=3000)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.site_key})"
+
+
+class ChatVisitor(models.Model):
+    """A browser that opened a widget. `uid` is the public part of its signed visitor token
+    and the value of its `chat` identity on the customer."""
+
+    widget = models.ForeignKey(ChatWidget, on_delete=models.CASCADE, related_name="visitors")
+    uid = models.CharField(max_length=32, unique=True)
+    name = models.CharField(max_length=200, blank=True)
+    email = models.EmailField(blank=True)
+    customer_id = models.BigIntegerField(null=True, blank=True)
+    page_url = models.URLField(max_length=1000, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_seen_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return self.name or self.email or f"visitor {self.uid[:8]}"

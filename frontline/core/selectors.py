@@ -52,3 +52,13 @@ def event_feed(*, after: str | None, limit: int = 100) -> FeedPage:
     if events:
         txid, last_id = events[-1].txid, events[-1].pk
     return FeedPage(events=events, next_cursor=cursor_encode([txid, last_id]))
+
+
+def event_feed_head() -> str:
+    """A cursor just past the newest final event: where a live tail starts (no backlog)."""
+    qs = DomainEvent.objects.all()
+    horizon = _stable_txid_horizon()
+    if horizon is not None:
+        qs = qs.filter(txid__lt=horizon)
+    last = qs.order_by("-txid", "-id").values_list("txid", "id").first()
+    return cursor_encode(list(last) if last else [0, 0])

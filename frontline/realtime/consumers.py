@@ -1,0 +1,163 @@
+"""The agent workspace's websocket: live inbox and ticket activity, who is viewing or typing
+on a ticket (collision detection), read receipts for chats, presence, notifications.
+
+Viewer rosters are not stored anywhere: each browser announces itself to the ticket's group
+every few seconds and forgets viewers it has not heard from, so no process-local state
+matters and a crashed server leaves no ghost viewers behind.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+
+from frontline.core.ratelimit import rate_limit_exceeded
+from frontline.realtime.push import AGENTS_GROUP, ticket_group, user_group
+from frontline.realtime.tailer import tailer_ensure_started
+
+VIEWER_STATES = {"viewing", "typing", "left"}
+MAX_WATCHED = 20
+
+
+def _can_view(user: Any, ticket_id: int) -> tuple[bool, str]:
+    """(allowed, chat visitor uid or "")"""
+    from frontline.tickets import permissions
+    from frontline.tickets.models import Ticket
+
+    ticket = Ticket.objects.filter(pk=ticket_id).first()
+    if ticket is None or not permissions.can_view_ticket(user, ticket):
+        return False, ""
+    uid = ticket.thread_key.removeprefix("chat:") if ticket.channel == "chat" else ""
+    return True, uid if ticket.thread_key.startswith("chat:") else ""
+
+
+def _presence_set(user: Any, state: str) -> None:
+    from frontline.accounts.services import agent_presence_set
+
+    agent_presence_set(user=user, presence=state)
+
+
+class AgentConsumer(AsyncJsonWebsocketConsumer):
+    async def connect(self) -> None:
+        from frontline.web.common import STAFF
+
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated or user.role not in STAFF:
+            await self.close(code=4401)
+            return
+        self.user = user
+        self.watching: dict[int, str] = {}  # ticket id -> chat visitor uid ("" if none)
+        await self.channel_layer.group_add(AGENTS_GROUP, self.channel_name)
+        await self.channel_layer.group_add(user_group(user.pk), self.channel_name)
+        await self.accept()
+        tailer_ensure_started()
+
+    async def disconnect(self, code: int) -> None:
+        if not hasattr(self, "watching"):
+            return
+        for ticket_id in list(self.watching):
+            await self._unwatch(ticket_id)
+        await self.channel_layer.group_discard(AGENTS_GROUP, self.channel_name)
+        await self.channel_layer.group_discard(user_group(self.user.pk), self.channel_name)
+
+    def _me(self) -> dict[str, Any]:
+        return {"id": self.user.pk, "name": self.user.label}
+
+    async def _viewer(self, ticket_id: int, state: str, visibility: str = "") -> None:
+        await self.channel_layer.group_send(
+            ticket_group(ticket_id),
+            {
+                "type": "push",
+                "payload": {
+                    "type": "viewer",
+                    "ticket": ticket_id,
+                    "user": self._me(),
+                    "state": state,
+                    "visibility": visibility,
+                },
+            },
+        )
+
+    async def _unwatch(self, ticket_id: int) -> None:
+        if self.watching.pop(ticket_id, None) is None:
+            return
+        await self._viewer(ticket_id, "left")
+        await self.channel_layer.group_discard(ticket_group(ticket_id), self.channel_name)
+
+    async def receive_json(self, content: Any, **kwargs: Any) -> None:
+        if not isinstance(content, dict):
+            return
+        kind = content.get("type")
+        if kind == "ping":
+            await self.send_json({"type": "pong"})
+            return
+        if rate_limit_exceeded(f"agent-ws:{self.user.pk}", limit=600, window=60):
+            await self.send_json({"type": "error", "code": "rate_limited"})
+            return
+        ticket_id = content.get("ticket")
+        if kind == "presence":
+            state = content.get("state")
+            if state in {"online", "away", "offline"}:
+                await database_sync_to_async(_presence_set)(self.user, state)
+            return
+        if not isinstance(ticket_id, int):
+            await self.send_json({"type": "error", "code": "invalid", "message": "ticket?"})
+            return
+        if kind == "watch":
+            await self._watch(ticket_id)
+        elif kind == "unwatch":
+            await self._unwatch(ticket_id)
+        elif kind in {"here", "typing"} and ticket_id in self.watching:
+            state = "typing" if kind == "typing" and content.get("state", True) else "viewing"
+            visibility = "internal" if content.get("visibility") == "internal" else "public"
+            await self._viewer(ticket_id, state, visibility)
+            uid = self.watching[ticket_id]
+            if uid and kind == "typing" and visibility == "public":
+                from frontline.channels.chat.services import visitor_group
+
+                await self.channel_layer.group_send(
+                    visitor_group(uid),
+                    {
+                        "type": "push",
+                        "payload": {
+                            "type": "typing",
+                            "from": "agent",
+                            "name": self.user.first_name or self.user.username,
+                            "state": state == "typing",
+                        },
+                    },
+                )
+        elif kind == "seen" and ticket_id in self.watching:
+            await self._seen(ticket_id, content.get("up_to"))
+
+    async def _watch(self, ticket_id: int) -> None:
+        if ticket_id in self.watching:
+            await self._viewer(ticket_id, "viewing")
+            return
+        if len(self.watching) >= MAX_WATCHED:
+            await self._unwatch(next(iter(self.watching)))
+        allowed, uid = await database_sync_to_async(_can_view)(self.user, ticket_id)
+        if not allowed:
+            await self.send_json({"type": "error", "code": "forbidden", "ticket": ticket_id})
+            return
+        self.watching[ticket_id] = uid
+        await self.channel_layer.group_add(ticket_group(ticket_id), self.channel_name)
+        await self.send_json({"type": "watching", "ticket": ticket_id})
+        await self._viewer(ticket_id, "viewing")
+
+    async def _seen(self, ticket_id: int, up_to: Any) -> None:
+        if not isinstance(up_to, int) or not self.watching.get(ticket_id):
+            return
+        from frontline.channels.chat.services import chat_mark_read_by_agent, visitor_group
+
+        uid, ids = await database_sync_to_async(chat_mark_read_by_agent)(ticket_id, up_to)
+        if uid and ids:
+            await self.channel_layer.group_send(
+                visitor_group(uid),
+                {"type": "push", "payload": {"type": "read", "up_to": max(ids)}},
+            )
+
+    async def push(self, event: dict[str, Any]) -> None:
+        await self.send_json(event["payload"])
