@@ -119,7 +119,11 @@ class MailboxAdmin(admin.ModelAdmin):
 class ChatWidgetForm(forms.ModelForm):  # type: ignore[type-arg]
     class Meta:
         model = ChatWidget
-        fields = "__all__"
+        fields = (
+            "name", "site_key", "allowed_origins", "color", "greeting", "offline_message",
+            "pre_chat_form", "require_email", "business_hours", "require_online_agent",
+            "team_id", "visitor_messages_per_minute", "site_messages_per_minute", "is_active",
+        )  # fmt: skip
 
     def clean_business_hours(self) -> Any:
         from frontline.channels.chat.hours import ScheduleError, schedule_validate

@@ -165,6 +165,7 @@ async def test_rate_limit_per_visitor(widget):
 async def test_invalid_frames_get_clear_errors(widget):
     comm = visitor(widget)
     connected, _ = await comm.connect()
+    assert connected
     await comm.send_json_to({"type": "message", "client_id": "a", "text": "too early"})
     assert (await comm.receive_json_from())["code"] == "hello_first"
     await comm.send_json_to({"type": "hello"})
