@@ -1,7 +1,15 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
-from frontline.accounts.models import AgentProfile, AgentSkill, ApiToken, Skill, Team, User
+from frontline.accounts.models import (
+    AgentProfile,
+    AgentSkill,
+    ApiToken,
+    Notification,
+    Skill,
+    Team,
+    User,
+)
 
 
 @admin.register(User)
@@ -45,3 +53,10 @@ class ApiTokenAdmin(admin.ModelAdmin):
     list_display = ("name", "user", "prefix", "scope", "created_at", "last_used_at", "revoked_at")
     readonly_fields = ("prefix", "key_hash", "created_at", "last_used_at")
     list_filter = ("scope",)
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    list_display = ("user", "kind", "ticket", "text", "created_at", "read_at")
+    list_filter = ("kind",)
+    raw_id_fields = ("user", "ticket")

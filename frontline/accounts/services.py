@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Literal
 
 from django.db import transaction
 from django.utils import timezone
@@ -16,6 +18,8 @@ from frontline.accounts.models import (
     AgentProfile,
     AgentSkill,
     ApiToken,
+    Notification,
+    NotificationKind,
     Presence,
     Role,
     Skill,
@@ -218,3 +222,89 @@ def api_token_revoke(*, token_id: int, user: User | None = None) -> ApiToken:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
     return token
+
+
+NOTIFICATION_TEXT_MAX = 500
+
+
+def _notification_publish(notification: Notification) -> None:
+    publish(
+        Event(
+            name="notification.created",
+            actor=notification.actor_label or "system",
+            ticket_id=notification.ticket_id,
+            data={
+                "notification_id": notification.pk,
+                "user_id": notification.user_id,
+                "kind": notification.kind,
+                "text": notification.text,
+            },
+        )
+    )
+
+
+def _notification_check(kind: str, text: str) -> str:
+    if kind not in NotificationKind.values:
+        raise ValidationFailed(
+            "Unknown notification kind.", fields={"kind": [str(NotificationKind.values)]}
+        )
+    clean = " ".join(text.split())
+    if not clean:
+        raise ValidationFailed("A notification needs text.", fields={"text": ["required"]})
+    if len(clean) > NOTIFICATION_TEXT_MAX:
+        clean = clean[: NOTIFICATION_TEXT_MAX - 1] + "…"
+    return clean
+
+
+@transaction.atomic
+def notification_create(
+    *,
+    user: User,
+    kind: str,
+    text: str,
+    ticket_id: int | None = None,
+    actor_label: str = "",
+) -> Notification:
+    """One notification; `notification.created` lets the realtime layer push it."""
+    notification = Notification.objects.create(
+        user=user,
+        kind=kind,
+        ticket_id=ticket_id,
+        text=_notification_check(kind, text),
+        actor_label=actor_label[:100],
+    )
+    _notification_publish(notification)
+    return notification
+
+
+@transaction.atomic
+def notifications_create_many(
+    *,
+    users: Sequence[User],
+    kind: str,
+    text: str,
+    ticket_id: int | None = None,
+    actor_label: str = "",
+) -> list[Notification]:
+    """The same notification for several people: one insert (SQLite and PostgreSQL both
+    return the ids), then one event each, since each goes to a different person."""
+    clean = _notification_check(kind, text)
+    created = Notification.objects.bulk_create(
+        Notification(
+            user=user, kind=kind, ticket_id=ticket_id, text=clean, actor_label=actor_label[:100]
+        )
+        for user in users
+    )
+    for notification in created:
+        _notification_publish(notification)
+    return created
+
+
+@transaction.atomic
+def notifications_mark_read(*, user: User, ids: Iterable[int] | Literal["all"]) -> int:
+    """Mark the user's own notifications read (others' ids are ignored). Returns how many
+    changed; marking twice changes nothing."""
+    qs = Notification.objects.filter(user=user, read_at__isnull=True)
+    if ids != "all":
+        qs = qs.filter(pk__in=list(ids))
+    return qs.update(read_at=timezone.now())

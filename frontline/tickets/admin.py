@@ -1,6 +1,18 @@
 from django.contrib import admin
 
-from frontline.tickets.models import Attachment, Message, Tag, Ticket, TicketEvent
+from frontline.tickets.models import (
+    Attachment,
+    CannedResponse,
+    CustomField,
+    Message,
+    SideConversation,
+    SideMessage,
+    Tag,
+    Ticket,
+    TicketEvent,
+    TicketLink,
+    TimeEntry,
+)
 
 
 class MessageInline(admin.StackedInline):
@@ -24,7 +36,14 @@ class TicketAdmin(admin.ModelAdmin):
     )
     list_filter = ("status", "priority", "channel", "type", "team")
     search_fields = ("subject",)
-    raw_id_fields = ("requester", "assignee", "followup_of")
+    raw_id_fields = (
+        "requester",
+        "assignee",
+        "followup_of",
+        "merged_into",
+        "swarm_requested_by",
+        "cc_customers",
+    )
     filter_horizontal = ("collaborators", "tags")
     inlines = [MessageInline]
     readonly_fields = ("status",)  # status changes go through the lifecycle, not the admin
@@ -61,3 +80,50 @@ class TicketEventAdmin(admin.ModelAdmin):
 @admin.register(Tag)
 class TagAdmin(admin.ModelAdmin):
     search_fields = ("name",)
+
+
+@admin.register(TicketLink)
+class TicketLinkAdmin(admin.ModelAdmin):
+    list_display = ("from_ticket", "kind", "to_ticket", "created_at")
+    list_filter = ("kind",)
+    raw_id_fields = ("from_ticket", "to_ticket", "created_by")
+
+
+@admin.register(TimeEntry)
+class TimeEntryAdmin(admin.ModelAdmin):
+    list_display = ("ticket", "user", "started_at", "seconds", "running", "note")
+    list_filter = ("running",)
+    raw_id_fields = ("ticket", "user")
+
+
+class SideMessageInline(admin.TabularInline):
+    model = SideMessage
+    extra = 0
+    raw_id_fields = ("author",)
+
+
+@admin.register(SideConversation)
+class SideConversationAdmin(admin.ModelAdmin):
+    list_display = ("subject", "ticket", "created_by", "created_at", "closed_at")
+    raw_id_fields = ("ticket", "created_by")
+    filter_horizontal = ("participants",)
+    inlines = [SideMessageInline]
+
+
+@admin.register(SideMessage)
+class SideMessageAdmin(admin.ModelAdmin):
+    list_display = ("conversation", "author", "created_at")
+    raw_id_fields = ("conversation", "author")
+
+
+@admin.register(CannedResponse)
+class CannedResponseAdmin(admin.ModelAdmin):
+    list_display = ("title", "shortcut", "owner", "team", "created_at")
+    search_fields = ("title", "shortcut", "body")
+    raw_id_fields = ("owner",)
+
+
+@admin.register(CustomField)
+class CustomFieldAdmin(admin.ModelAdmin):
+    list_display = ("key", "label", "type", "required_on_solve", "active", "position")
+    list_filter = ("type", "active")

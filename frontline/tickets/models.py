@@ -71,6 +71,20 @@ class Ticket(TimeStampedModel):
     followup_of = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="followups"
     )
+    # Extra requesters (CC), e.g. the requester of a duplicate merged into this ticket.
+    cc_customers = models.ManyToManyField(Customer, blank=True, related_name="cc_tickets")
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="merged_from"
+    )
+    swarm_requested_at = models.DateTimeField(null=True, blank=True)
+    swarm_requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="swarm_requests",
+    )
+    swarm_note = models.TextField(blank=True)
     first_response_at = models.DateTimeField(null=True, blank=True)
     solved_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
@@ -228,3 +242,172 @@ class TicketEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} on #{self.ticket_id}"
+
+
+class LinkKind(models.TextChoices):
+    RELATED = "related", "Related"
+    INCIDENT_OF = "incident_of", "Incident of (from the incident to its problem)"
+
+
+class TicketLink(models.Model):
+    """A link between two tickets. `related` is stored once for both directions;
+    `incident_of` points from an incident to its problem."""
+
+    from_ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="links_out")
+    to_ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="links_in")
+    kind = models.CharField(max_length=16, choices=LinkKind.choices)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["from_ticket", "to_ticket", "kind"], name="ticketlink_unique"
+            ),
+            # an incident has one problem
+            models.UniqueConstraint(
+                fields=["from_ticket"],
+                condition=models.Q(kind="incident_of"),
+                name="ticketlink_one_problem",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(from_ticket=models.F("to_ticket")), name="ticketlink_no_self"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.from_ticket_id} {self.kind} #{self.to_ticket_id}"
+
+
+class TimeEntry(models.Model):
+    """Time an agent spent on a ticket: a running timer or a finished/manual entry."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="time_entries")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="time_entries"
+    )
+    started_at = models.DateTimeField()
+    seconds = models.PositiveIntegerField(default=0)
+    note = models.CharField(max_length=500, blank=True)
+    running = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["started_at", "id"]
+        verbose_name_plural = "time entries"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["ticket", "user"],
+                condition=models.Q(running=True),
+                name="timeentry_one_running",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["started_at", "id"], name="timeentry_started_idx"),
+            models.Index(fields=["user", "started_at"], name="timeentry_user_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.seconds}s on #{self.ticket_id}"
+
+
+class SideConversation(models.Model):
+    """A staff-only thread beside a ticket (ask a colleague or specialist without the
+    customer seeing it)."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="side_conversations")
+    subject = models.CharField(max_length=255)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="side_conversations_started",
+    )
+    participants = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="side_conversations"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.subject} (#{self.ticket_id})"
+
+    @property
+    def is_closed(self) -> bool:
+        return self.closed_at is not None
+
+
+class SideMessage(models.Model):
+    conversation = models.ForeignKey(
+        SideConversation, on_delete=models.CASCADE, related_name="messages"
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    text = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"side message {self.pk}"
+
+
+class CannedResponse(models.Model):
+    """A reusable reply. No owner and no team: shared with everyone; a team: that team's;
+    an owner: personal."""
+
+    title = models.CharField(max_length=200)
+    body = models.TextField()
+    shortcut = models.CharField(max_length=32, blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="canned_responses",
+    )
+    team = models.ForeignKey(
+        Team, null=True, blank=True, on_delete=models.CASCADE, related_name="canned_responses"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["title", "id"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class CustomFieldType(models.TextChoices):
+    TEXT = "text", "Text"
+    NUMBER = "number", "Number"
+    CHECKBOX = "checkbox", "Checkbox"
+    DROPDOWN = "dropdown", "Dropdown"
+    DATE = "date", "Date"
+
+
+class CustomField(models.Model):
+    """The definition of one key of `Ticket.custom_fields`."""
+
+    key = models.SlugField(max_length=64, unique=True)
+    label = models.CharField(max_length=100)
+    type = models.CharField(max_length=10, choices=CustomFieldType.choices)
+    options = models.JSONField(default=list, blank=True, help_text="dropdown values")
+    required_on_solve = models.BooleanField(default=False)
+    active = models.BooleanField(default=True)
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "key"]
+
+    def __str__(self) -> str:
+        return self.key

@@ -3,8 +3,9 @@
 - admin, supervisor: every ticket.
 - agent: tickets of their teams, tickets without a team, tickets assigned to them or that
   they collaborate on; every ticket if AGENTS_SEE_ALL_TICKETS is on.
-- light agent: only tickets they were invited to (collaborator); may read and add internal
-  notes, nothing else.
+- light agent: only tickets they were invited to (collaborator, e.g. by an @mention or a side
+  conversation); may read, add internal notes, track time and use side conversations,
+  nothing else.
 - customer: only tickets they requested, plus their organisation's when it shares tickets.
 """
 
@@ -14,7 +15,7 @@ from django.conf import settings
 from django.db.models import Q, QuerySet
 
 from frontline.accounts.models import Role, User
-from frontline.tickets.models import Ticket
+from frontline.tickets.models import Ticket, TimeEntry
 
 
 def ticket_visibility_q(user: User) -> Q | None:
@@ -101,3 +102,40 @@ def is_staff_agent(user: User) -> bool:
 
 def is_admin(user: User) -> bool:
     return user.is_authenticated and user.role == Role.ADMIN
+
+
+def can_track_time(user: User, ticket: Ticket) -> bool:
+    """Whoever works on the ticket, light agents included."""
+    return can_add_note(user, ticket)
+
+
+def can_delete_time_entry(user: User, entry: TimeEntry) -> bool:
+    if user.role in (Role.ADMIN, Role.SUPERVISOR):
+        return True
+    return user.role in (Role.AGENT, Role.LIGHT_AGENT) and entry.user_id == user.pk
+
+
+def can_use_side_conversations(user: User, ticket: Ticket) -> bool:
+    """Read, start, post in and close them: staff who can see the ticket (never customers)."""
+    return can_add_note(user, ticket)
+
+
+def can_manage_canned(user: User, *, owner_id: int | None) -> bool:
+    """Personal responses: their owner. Shared and team ones: supervisors and admins."""
+    if owner_id is not None:
+        return (
+            user.is_authenticated
+            and user.pk == owner_id
+            and user.role
+            in (
+                Role.ADMIN,
+                Role.SUPERVISOR,
+                Role.AGENT,
+                Role.LIGHT_AGENT,
+            )
+        )
+    return user.is_authenticated and user.role in (Role.ADMIN, Role.SUPERVISOR)
+
+
+def can_manage_custom_fields(user: User) -> bool:
+    return is_admin(user)

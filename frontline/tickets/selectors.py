@@ -2,17 +2,33 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 
 from frontline.channels.types import InboundAttachment
 from frontline.core.pagination import cursor_decode, cursor_encode
 from frontline.customers.models import Customer, Identity
 from frontline.tickets.lifecycle import ACTIVE
-from frontline.tickets.models import Message, Tag, Ticket, TicketEvent
+from frontline.tickets.models import (
+    CannedResponse,
+    CustomField,
+    LinkKind,
+    Message,
+    SideConversation,
+    SideMessage,
+    Tag,
+    Ticket,
+    TicketEvent,
+    TicketLink,
+    TimeEntry,
+)
+
+if TYPE_CHECKING:
+    from frontline.accounts.models import User
 
 
 def message_by_provider_id(*, channel: str, provider_message_id: str) -> Message | None:
@@ -115,6 +131,7 @@ class TicketFilters:
     updated_after: datetime | None = None
     updated_before: datetime | None = None
     query: str | None = None
+    swarm: bool | None = None  # True: tickets with an open swarm request
 
 
 def ticket_filter(qs: QuerySet[Ticket], filters: TicketFilters) -> QuerySet[Ticket]:
@@ -138,6 +155,8 @@ def ticket_filter(qs: QuerySet[Ticket], filters: TicketFilters) -> QuerySet[Tick
         qs = qs.filter(updated_at__lt=filters.updated_before)
     if filters.query:
         qs = qs.filter(subject__icontains=filters.query)
+    if filters.swarm is not None:
+        qs = qs.filter(swarm_requested_at__isnull=not filters.swarm)
     return qs
 
 
@@ -251,3 +270,212 @@ def messages_stuck_queued(*, older_than: timedelta, limit: int = 500) -> list[in
         .order_by("id")
         .values_list("id", flat=True)[:limit]
     )
+
+
+# --------------------------------------------------------------------------- links
+
+
+@dataclass(frozen=True)
+class TicketLinks:
+    related: list[tuple[TicketLink, Ticket]]  # (the link, the other ticket)
+    problem: tuple[TicketLink, Ticket] | None
+    incidents: list[tuple[TicketLink, Ticket]]
+
+
+def ticket_links(ticket: Ticket, *, visible: QuerySet[Ticket] | None = None) -> TicketLinks:
+    """The ticket's related tickets, its problem and its incidents, oldest link first, in one
+    query. `visible` (from permissions.tickets_visible_to) hides tickets the reader may not
+    see."""
+    qs = (
+        TicketLink.objects.filter(Q(from_ticket=ticket) | Q(to_ticket=ticket))
+        .select_related("from_ticket", "to_ticket")
+        .order_by("id")
+    )
+    allowed = None if visible is None else set(visible.values_list("pk", flat=True))
+    related, incidents, problem = [], [], None
+    for link in qs:
+        other = link.to_ticket if link.from_ticket_id == ticket.pk else link.from_ticket
+        if allowed is not None and other.pk not in allowed:
+            continue
+        if link.kind == LinkKind.RELATED:
+            related.append((link, other))
+        elif link.from_ticket_id == ticket.pk:
+            problem = (link, other)
+        else:
+            incidents.append((link, other))
+    return TicketLinks(related=related, problem=problem, incidents=incidents)
+
+
+# --------------------------------------------------------------------------- time tracking
+
+
+@dataclass(frozen=True)
+class AgentTime:
+    user_id: int
+    name: str
+    seconds: int
+    entries: int
+
+
+def _agent_times(qs: QuerySet[TimeEntry]) -> list[AgentTime]:
+    rows = (
+        qs.filter(running=False)
+        .values(
+            "user_id", "user__username", "user__display_name", "user__first_name", "user__last_name"
+        )
+        .annotate(total=Sum("seconds"), entries=Count("id"))
+        .order_by("-total", "user_id")
+    )
+    return [
+        AgentTime(
+            user_id=row["user_id"],
+            name=row["user__display_name"]
+            or f"{row['user__first_name']} {row['user__last_name']}".strip()
+            or row["user__username"],
+            seconds=row["total"] or 0,
+            entries=row["entries"],
+        )
+        for row in rows
+    ]
+
+
+@dataclass(frozen=True)
+class TicketTime:
+    total_seconds: int
+    by_agent: list[AgentTime]
+
+
+def time_totals_for_ticket(ticket: Ticket) -> TicketTime:
+    """Finished entries only (a running timer counts once it stops). One query."""
+    by_agent = _agent_times(TimeEntry.objects.filter(ticket=ticket))
+    return TicketTime(total_seconds=sum(a.seconds for a in by_agent), by_agent=by_agent)
+
+
+def time_entries_filter(
+    *,
+    tickets: QuerySet[Ticket] | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    agent_id: int | None = None,
+    ticket_id: int | None = None,
+) -> QuerySet[TimeEntry]:
+    """Finished entries started in [start, end), optionally of one agent or ticket, on
+    `tickets` (the reader's visible ones)."""
+    qs = TimeEntry.objects.filter(running=False)
+    if tickets is not None:
+        qs = qs.filter(ticket__in=tickets.values("pk"))
+    if start is not None:
+        qs = qs.filter(started_at__gte=start)
+    if end is not None:
+        qs = qs.filter(started_at__lt=end)
+    if agent_id is not None:
+        qs = qs.filter(user_id=agent_id)
+    if ticket_id is not None:
+        qs = qs.filter(ticket_id=ticket_id)
+    return qs
+
+
+def time_totals_by_agent(qs: QuerySet[TimeEntry]) -> list[AgentTime]:
+    """Totals per agent over `time_entries_filter(...)`, most time first. One query."""
+    return _agent_times(qs)
+
+
+def ticket_time_entries(ticket: Ticket) -> list[TimeEntry]:
+    return list(ticket.time_entries.select_related("user").order_by("started_at", "id"))
+
+
+TIME_EXPORT_HEADER = (
+    "entry_id",
+    "ticket_id",
+    "ticket_subject",
+    "agent_id",
+    "agent",
+    "started_at",
+    "seconds",
+    "minutes",
+    "note",
+)
+
+
+def _csv_safe(value: str) -> str:
+    """Spreadsheets run cells starting with = + - @ as formulas: quote them as text."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+def time_entries_export_rows(qs: QuerySet[TimeEntry]) -> Iterator[tuple[str, ...]]:
+    """The header, then one row per entry, oldest first; streamed in chunks."""
+    yield TIME_EXPORT_HEADER
+    rows = (
+        qs.select_related("ticket", "user")
+        .only(
+            "id",
+            "started_at",
+            "seconds",
+            "note",
+            "ticket__id",
+            "ticket__subject",
+            "user__id",
+            "user__username",
+            "user__display_name",
+            "user__first_name",
+            "user__last_name",
+        )
+        .order_by("started_at", "id")
+    )
+    for entry in rows.iterator(chunk_size=500):
+        yield (
+            str(entry.pk),
+            str(entry.ticket_id),
+            _csv_safe(entry.ticket.subject),
+            str(entry.user_id),
+            _csv_safe(entry.user.label),
+            entry.started_at.isoformat(),
+            str(entry.seconds),
+            f"{entry.seconds / 60:.2f}",
+            _csv_safe(entry.note),
+        )
+
+
+# --------------------------------------------------------------------------- side conversations
+
+
+def side_conversations_for(ticket: Ticket) -> list[SideConversation]:
+    """With participants and messages (authors attached): three queries for any number."""
+    return list(
+        SideConversation.objects.filter(ticket=ticket)
+        .select_related("created_by")
+        .prefetch_related(
+            "participants",
+            Prefetch("messages", queryset=SideMessage.objects.select_related("author")),
+        )
+        .order_by("created_at", "id")
+    )
+
+
+# --------------------------------------------------------------------------- canned responses
+
+
+def canned_responses_for(user: User, query: str = "") -> list[CannedResponse]:
+    """What `user` may use: shared ones, their teams', their own; matching `query` in the
+    title, shortcut or body. Shortcut matches first, then by title."""
+    team_ids = user.teams.values("pk")
+    qs = CannedResponse.objects.filter(
+        Q(owner__isnull=True, team__isnull=True)
+        | Q(owner__isnull=True, team_id__in=team_ids)
+        | Q(owner_id=user.pk)
+    )
+    query = query.strip()
+    if query:
+        qs = qs.filter(
+            Q(title__icontains=query) | Q(shortcut__iexact=query) | Q(body__icontains=query)
+        )
+    items = list(qs.order_by("title", "id")[:200])
+    lowered = query.lower()
+    return sorted(items, key=lambda c: (not (lowered and c.shortcut.lower() == lowered),))
+
+
+def custom_fields_list(*, active_only: bool = False) -> list[CustomField]:
+    qs = CustomField.objects.all()
+    if active_only:
+        qs = qs.filter(active=True)
+    return list(qs.order_by("position", "key"))
