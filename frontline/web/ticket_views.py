@@ -17,18 +17,27 @@ from frontline.customers.selectors import customer_order_totals
 from frontline.tickets import permissions, selectors, services
 from frontline.tickets.actors import Actor
 from frontline.tickets.lifecycle import ALLOWED, Status
-from frontline.tickets.models import Attachment, Priority, TicketType
+from frontline.tickets.models import Attachment, Priority, Ticket, TicketType
 from frontline.web.common import staff_user, visible_ticket
 
 
 @login_required
 def ticket_detail(request: HttpRequest, ticket_id: int) -> HttpResponse:
     user = staff_user(request)
-    ticket = visible_ticket(user, ticket_id)
+    return _ticket_page(request, user, visible_ticket(user, ticket_id))
+
+
+def _ticket_page(
+    request: HttpRequest, user: User, ticket: Ticket, *, status: int = 200, **extra: Any
+) -> HttpResponse:
     requester = ticket.requester
+    timeline = selectors.ticket_timeline(
+        ticket, include_internal=permissions.can_see_internal(user)
+    )
     context: dict[str, Any] = {
         "ticket": ticket,
-        "timeline": selectors.ticket_timeline(ticket, include_internal=True),
+        "timeline": timeline,
+        "last_message_id": max((m.pk for m in timeline), default=0),
         "events": list(selectors.ticket_events(ticket))[-50:],
         "requester": requester,
         "identities": list(requester.identities.all()),
@@ -49,8 +58,56 @@ def ticket_detail(request: HttpRequest, ticket_id: int) -> HttpResponse:
             role__in=[Role.ADMIN, Role.SUPERVISOR, Role.AGENT], is_active=True
         ).order_by("username"),
         "tags": ", ".join(t.name for t in ticket.tags.all()),
+        **extra,
     }
-    return render(request, "web/ticket_detail.html", context)
+    return render(request, "web/ticket_detail.html", context, status=status)
+
+
+@login_required
+def ticket_message_partial(request: HttpRequest, ticket_id: int, message_id: int) -> HttpResponse:
+    """One message, rendered as on the ticket page: what the live view appends."""
+    user = staff_user(request)
+    ticket = visible_ticket(user, ticket_id)
+    message = next(
+        (
+            m
+            for m in selectors.ticket_timeline(
+                ticket, include_internal=permissions.can_see_internal(user)
+            )
+            if m.pk == message_id
+        ),
+        None,
+    )
+    if message is None:
+        raise Http404("No such message")
+    return render(request, "web/ticket/_message.html", {"m": message, "ticket": ticket})
+
+
+def _collision(ticket: Ticket, user: User, seen_message_id: str) -> str:
+    """Someone else wrote to the customer (or the customer wrote) since this agent's page
+    showed the conversation: say who, so they can read it before sending."""
+    try:
+        seen = int(seen_message_id)
+    except (TypeError, ValueError):
+        return ""
+    newer = (
+        ticket.messages.filter(pk__gt=seen, visibility="public")
+        .exclude(author_user=user)
+        .select_related("author_user", "author_customer")[:20]
+    )
+    names = sorted(
+        {
+            m.author_user.label
+            if m.author_user
+            else str(m.author_customer or ticket.requester)
+            if m.author_type == "customer"
+            else m.get_author_type_display()
+            for m in newer
+        }
+    )
+    if not names:
+        return ""
+    return f"{', '.join(names)} wrote on this ticket while you were writing."
 
 
 @login_required
@@ -66,6 +123,18 @@ def ticket_message_post(request: HttpRequest, ticket_id: int) -> HttpResponse:
     )
     if not allowed:
         raise DjangoPermissionDenied("You may not write here.")
+    if visibility == "public" and not request.POST.get("confirm_collision"):
+        collision = _collision(ticket, user, request.POST.get("seen_message_id", ""))
+        if collision:
+            return _ticket_page(
+                request,
+                user,
+                ticket,
+                status=409,
+                collision=collision,
+                draft=request.POST.get("text", ""),
+                draft_visibility=visibility,
+            )
     uploads = [
         services.AttachmentInput(
             filename=f.name or "file", content=f.read(), content_type=f.content_type or ""
