@@ -11,3 +11,11 @@ from config.settings import *  # noqa: F403
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 CELERY_BROKER_URL = "memory://"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405
+
+# A file, not memory: the browser and websocket tests run a real uvicorn server in a thread of
+# the test process, and its threads must see the test database too.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test.sqlite3")}  # noqa: F405
+
+# Tests push through the in-memory layer directly; the outbox tailer is tested on its own.
+REALTIME_TAIL_EVENTS = False
