@@ -98,3 +98,20 @@ def customer_user(customer: Customer | None = None, **kwargs) -> User:
     customer.save()
     user.refresh_from_db()
     return user
+
+
+# --- workspace
+
+from frontline.web.models import SavedView  # noqa: E402
+
+
+class SavedViewFactory(factory.django.DjangoModelFactory[SavedView]):
+    """A saved ticket view; `owner=None` makes it shared."""
+
+    class Meta:
+        model = SavedView
+
+    name = factory.Sequence(lambda n: f"View {n}")
+    owner = factory.SubFactory(UserFactory)
+    filters = factory.LazyFunction(lambda: {"status": ["open"]})
+    sort = "updated"

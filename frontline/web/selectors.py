@@ -364,8 +364,8 @@ def _saved_queue_view(saved: SavedView) -> QueueView:
     )
 
 
-def views_for(user: User) -> list[QueueView]:
-    """Every view `user` has, in navigation order."""
+def views_for(user: User, *, teams: list[Team] | None = None) -> list[QueueView]:
+    """Every view `user` has, in navigation order (`teams`: teams_visible_to, if known)."""
     team_views = [
         QueueView(
             key=f"team-{team.pk}",
@@ -374,7 +374,7 @@ def views_for(user: User) -> list[QueueView]:
             filters=WorkspaceFilters(status=("new", "open"), team=str(team.pk)),
             section="teams",
         )
-        for team in teams_visible_to(user)
+        for team in (teams_visible_to(user) if teams is None else teams)
     ]
     saved = [_saved_queue_view(s) for s in saved_views_for(user)]
     views = [*VIEWS.values(), *team_views, *saved]

@@ -95,7 +95,8 @@ def _agents() -> list[User]:
 def ticket_list(request: HttpRequest) -> HttpResponse:
     user = staff_user(request)
     visible = permissions.tickets_visible_to(user)
-    views = selectors.views_for(user)
+    teams = selectors.teams_visible_to(user)
+    views = selectors.views_for(user, teams=teams)
     state = _list_state(request.GET, views)
     counts = selectors.view_counts(user, views, visible)
     qs = selectors.tickets_filter(visible, state.filters, user=user)
@@ -108,7 +109,6 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
         )
     except DomainError:  # a malformed cursor: start again at the top
         page = selectors.ticket_list_page(qs, sort=state.sort)
-    teams = selectors.teams_visible_to(user)
     agents = _agents()
     can_update = user.role in selectors.AGENT_ROLES
     context: dict[str, Any] = {
