@@ -100,6 +100,53 @@ def customer_user(customer: Customer | None = None, **kwargs) -> User:
     return user
 
 
+# --- collaboration features (links, time, canned responses, custom fields, skills)
+
+from frontline.accounts.models import AgentSkill, Skill  # noqa: E402
+from frontline.tickets.models import CannedResponse, CustomField, TimeEntry  # noqa: E402
+
+
+class SkillFactory(factory.django.DjangoModelFactory[Skill]):
+    class Meta:
+        model = Skill
+        django_get_or_create = ("name",)
+
+    name = factory.Sequence(lambda n: f"skill{n}")
+
+
+def agent_skill(user: User, name: str, level: int) -> AgentSkill:
+    """Give `user` the skill `name` at `level` (1-5)."""
+    profile, _ = AgentProfile.objects.get_or_create(user=user)
+    return AgentSkill.objects.create(profile=profile, skill=SkillFactory(name=name), level=level)
+
+
+class TimeEntryFactory(factory.django.DjangoModelFactory[TimeEntry]):
+    class Meta:
+        model = TimeEntry
+
+    ticket = factory.SubFactory(TicketFactory)
+    user = factory.SubFactory(UserFactory)
+    started_at = factory.LazyFunction(timezone.now)
+    seconds = 600
+
+
+class CannedResponseFactory(factory.django.DjangoModelFactory[CannedResponse]):
+    class Meta:
+        model = CannedResponse
+
+    title = factory.Sequence(lambda n: f"Reply {n}")
+    body = "Hi {{requester.name}}, thanks for writing."
+
+
+class CustomFieldFactory(factory.django.DjangoModelFactory[CustomField]):
+    class Meta:
+        model = CustomField
+
+    key = factory.Sequence(lambda n: f"field-{n}")
+    label = factory.LazyAttribute(lambda o: o.key.title())
+    type = "text"
+
+
 # --- workspace
 
 from frontline.web.models import SavedView  # noqa: E402
