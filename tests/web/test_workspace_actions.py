@@ -14,22 +14,13 @@ from frontline.tickets.models import Tag, Ticket, TicketEvent
 from frontline.web import services
 from frontline.web.models import SavedView
 from tests.factories import SavedViewFactory, TeamFactory, TicketFactory, UserFactory
+from tests.web.test_workspace_list import listed, logged_in
 
 pytestmark = pytest.mark.django_db
 
 
-def logged_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
 def flashes(response) -> list[str]:
     return [str(m) for m in get_messages(response.wsgi_request)]
-
-
-def listed(response) -> list[int]:
-    return [int(i) for i in re.findall(r'data-href="/tickets/(\d+)/"', response.content.decode())]
 
 
 @pytest.fixture
