@@ -61,6 +61,12 @@ class WorkspaceFilters:
             pairs.extend((key, v) for v in values if v)
         return pairs
 
+    def describe(self) -> list[str]:
+        """ "status: new, open", "assignee: me", ... for a summary line."""
+        return [
+            f"{k}: {', '.join(v) if isinstance(v, list) else v}" for k, v in self.as_json().items()
+        ]
+
     @property
     def is_empty(self) -> bool:
         return not self.as_json()

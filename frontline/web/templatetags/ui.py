@@ -157,3 +157,9 @@ def hours_since(value: datetime | None) -> float:
     if value is None:
         return 0.0
     return (timezone.now() - value).total_seconds() / 3600
+
+
+@register.filter
+def status_label(value: str) -> str:
+    """ "on_hold" -> "on-hold", as tickets show their status."""
+    return str(value).replace("_", "-")
