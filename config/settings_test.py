@@ -19,3 +19,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
 
 # Tests push through the in-memory layer directly; the outbox tailer is tested on its own.
 REALTIME_TAIL_EVENTS = False
+
+# Serve static files straight from the apps (no collectstatic in tests); the browser tests
+# load the real CSS and scripts.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True

@@ -8,6 +8,7 @@ who gets the public message itself (it is theirs).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 from collections import OrderedDict
@@ -123,8 +124,19 @@ def _chat_visitor_push(message_id: int) -> list[tuple[str, dict[str, Any]]]:
 
 def group_push(group: str, payload: dict[str, Any]) -> None:
     layer = get_channel_layer()
-    if layer is not None:
-        async_to_sync(layer.group_send)(group, {"type": "push", "payload": payload})
+    if layer is None:
+        return
+    send = async_to_sync(layer.group_send)
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        send(group, {"type": "push", "payload": payload})
+        return
+    # Sync code on a thread that runs an event loop (a script or test driving a browser with
+    # Playwright's sync API): async_to_sync refuses to run here, so send from a helper thread.
+    helper = threading.Thread(target=send, args=(group, {"type": "push", "payload": payload}))
+    helper.start()
+    helper.join(timeout=5)
 
 
 def push_event(name: str, ticket_id: int | None, data: dict[str, Any]) -> None:

@@ -87,7 +87,7 @@
   var log = el("div", { class: "log", role: "log", "aria-live": "polite", "aria-label": "Conversation" });
   var note = el("div", { class: "note", "aria-live": "polite" });
   var input = el("textarea", { id: "fl-text", "aria-label": "Type your message", placeholder: "Type your message…", maxlength: "10000" });
-  var fileInput = el("input", { type: "file", class: "sr", id: "fl-file", "aria-label": "Attach a file", tabindex: "-1" });
+  var fileInput = el("input", { type: "file", class: "sr", id: "fl-file", "aria-hidden": "true", tabindex: "-1" });
   var attachBtn = el("button", { class: "icon", type: "button", "aria-label": "Attach a file", text: "📎" });
   var sendBtn = el("button", { class: "send", type: "submit", text: "Send" });
   var composer = el("form", { class: "composer" }, [attachBtn, fileInput, input, sendBtn]);
@@ -277,6 +277,7 @@
     input.value = ""; render();
     send({ type: "message", client_id: pending.client_id, text: text });
     send({ type: "typing", state: false });
+    state.lastTypingSent = 0;
   }
   composer.addEventListener("submit", submit);
   input.addEventListener("keydown", function (e) { if (e.key === "Enter" && !e.shiftKey) submit(e); });

@@ -143,13 +143,16 @@
 
   function receive(d) {
     switch (d.type) {
+      case "watching":
+        if (page) page.setAttribute("data-watching", "1");
+        break;
       case "message":
         if (d.ticket === ticketId) appendMessage(d.message);
         break;
       case "delivery":
         if (d.ticket === ticketId) {
           var span = document.querySelector("[data-delivery-for='" + d.message + "']");
-          if (span) span.textContent = d.state === "read" ? "Seen" : d.state.charAt(0).toUpperCase() + d.state.slice(1);
+          if (span) span.textContent = d.state.charAt(0).toUpperCase() + d.state.slice(1).replace("_", " ");
         }
         break;
       case "viewer":
