@@ -184,7 +184,10 @@ def ticket_page(qs: QuerySet[Ticket], *, cursor: str | None, limit: int) -> Page
             "team__id",
             "team__name",
         )
-        .prefetch_related(Prefetch("tags", queryset=Tag.objects.only("id", "name")))
+        .prefetch_related(
+            Prefetch("tags", queryset=Tag.objects.only("id", "name")),
+            Prefetch("cc_customers", queryset=Customer.objects.only("id", "name")),
+        )
     )
     if cursor:
         updated_raw, last_id = cursor_decode(cursor, length=2)

@@ -27,8 +27,22 @@ from frontline.customers import services as customer_services
 from frontline.customers.models import Customer, CustomerMerge, Identity, Organisation
 from frontline.tickets import services as ticket_services
 from frontline.tickets.actors import Actor
-from frontline.tickets.models import Ticket
-from tests.factories import TeamFactory, UserFactory, customer_user
+from frontline.tickets.models import (
+    CannedResponse,
+    CustomField,
+    SideConversation,
+    Ticket,
+    TicketLink,
+    TimeEntry,
+)
+from tests.factories import (
+    CannedResponseFactory,
+    CustomFieldFactory,
+    TeamFactory,
+    TimeEntryFactory,
+    UserFactory,
+    customer_user,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -139,6 +153,53 @@ class World:
         if LIGHT_INVITED not in self._users:
             self.user(LIGHT_INVITED)  # ticket X always has its invited light agent
         return {self.ticket_x.pk: "X", self.ticket_b.pk: "B", self.ticket_n.pk: "N"}
+
+    @cached_property
+    def ticket_dup(self) -> Ticket:
+        """Team A's duplicate of ticket X, to merge into it."""
+        return _ticket(self.stranger, "Ticket X again", self.team_a)
+
+    @cached_property
+    def second_message_id(self) -> int:
+        """A second customer message on ticket X, to split off."""
+        return ticket_services.message_add(
+            ticket=self.ticket_x, actor=Actor.for_customer(self.requester_x), text="Also this"
+        ).pk
+
+    @cached_property
+    def link(self) -> TicketLink:
+        return ticket_services.ticket_link(
+            from_ticket=self.ticket_x,
+            to_ticket=self.ticket_n,
+            kind="related",
+            actor=Actor("system"),
+        )
+
+    def own_time_entry(self, role: str, *, running: bool = False) -> TimeEntry:
+        """An entry of the caller on ticket X (the admin's for callers without a user)."""
+        owner = self.user(ADMIN if role in (ANONYMOUS, ADMIN_READ) else role)
+        return TimeEntryFactory(ticket=self.ticket_x, user=owner, running=running)
+
+    @cached_property
+    def conversation(self) -> SideConversation:
+        return ticket_services.side_conversation_start(
+            ticket=self.ticket_x,
+            actor=Actor.for_user(self.user(SUPERVISOR)),
+            subject="Ask a specialist",
+            participants=[],
+        )
+
+    @cached_property
+    def canned_shared(self) -> CannedResponse:
+        return CannedResponseFactory(title="Shared")
+
+    def canned_own(self, role: str) -> CannedResponse:
+        owner = self.user(ADMIN if role in (ANONYMOUS, ADMIN_READ) else role)
+        return CannedResponseFactory(title="Mine", owner=owner)
+
+    @cached_property
+    def custom_field(self) -> CustomField:
+        return CustomFieldFactory(key="order-number", type="number")
 
     @cached_property
     def customer(self) -> Customer:
@@ -469,6 +530,244 @@ ROWS: tuple[Row, ...] = (
         lambda w, r: {"user_id": w.user(LIGHT_OTHER).pk},
         ticket_param="ticket_id",
     ),
+    # merge, split, links
+    Row(
+        "ticket_merge",
+        "POST",
+        TICKETS + "/merge",
+        expect(200, 200, 200, 404, 403, 404, 403, 404),
+        _x,
+        lambda w, r: {"source_ids": [w.ticket_dup.pk]},
+        ticket_param="ticket_id",
+    ),
+    Row(
+        "message_split",
+        "POST",
+        TICKETS + "/messages/{message_id}/split",
+        expect(201, 201, 201, 404, 403, 404, 403, 404),
+        lambda w, r: {"ticket_id": w.ticket_x.pk, "message_id": w.second_message_id},
+        ticket_param="ticket_id",
+    ),
+    Row(
+        "link_list",
+        "GET",
+        TICKETS + "/links",
+        expect(200, 200, 200, 404, 200, 404, 403, 404),
+        _x,
+        ticket_param="ticket_id",
+    ),
+    Row(
+        "link_create",
+        "POST",
+        TICKETS + "/links",
+        expect(201, 201, 201, 404, 403, 404, 403, 404),
+        _x,
+        lambda w, r: {"to_ticket_id": w.ticket_n.pk, "kind": "related"},
+        ticket_param="ticket_id",
+    ),
+    Row(
+        "link_delete",
+        "DELETE",
+        TICKETS + "/links/{link_id}",
+        expect(204, 204, 204, 404, 403, 404, 403, 404),
+        lambda w, r: {"ticket_id": w.ticket_x.pk, "link_id": w.link.pk},
+        ticket_param="ticket_id",
+    ),
+    # time tracking
+    Row(
+        "time_entry_list",
+        "GET",
+        TICKETS + "/time-entries",
+        expect(200, 200, 200, 404, 200, 404, 403, 404),
+        _x,
+        ticket_param="ticket_id",
+    ),
+    Row(
+        "time_entry_create",
+        "POST",
+        TICKETS + "/time-entries",
+        expect(201, 201, 201, 404, 201, 404, 403, 404),
+        _x,
+        lambda w, r: {"minutes": 15, "note": "Phone call"},
+        ticket_param="ticket_id",
+    ),
+    Row(
+        "timer_start",
+        "POST",
+        TICKETS + "/time-entries/start",
+        expect(200, 200, 200, 404, 200, 404, 403, 404),
+        _x,
+        ticket_param="ticket_id",
+    ),
+    Row(
+        "timer_stop",
+        "POST",
+        TICKETS + "/time-entries/stop",
+        expect(200, 200, 200, 404, 200, 404, 403, 404),
+        lambda w, r: {"ticket_id": w.own_time_entry(r, running=True).ticket_id},
+        ticket_param="ticket_id",
+    ),
+    Row(
+        "time_entry_delete",
+        "DELETE",
+        TICKETS + "/time-entries/{entry_id}",
+        expect(204, 204, 204, 404, 204, 404, 403, 404),
+        lambda w, r: {"ticket_id": w.ticket_x.pk, "entry_id": w.own_time_entry(r).pk},
+        variant="own entry",
+        ticket_param="ticket_id",
+    ),
+    Row(
+        "time_entry_delete",
+        "DELETE",
+        TICKETS + "/time-entries/{entry_id}",
+        expect(204, 204, 403, 404, 403, 404, 403, 404),
+        lambda w, r: {
+            "ticket_id": w.ticket_x.pk,
+            "entry_id": TimeEntryFactory(ticket=w.ticket_x, user=UserFactory()).pk,
+        },
+        variant="a colleague's entry",
+        ticket_param="ticket_id",
+    ),
+    Row("time_entry_export", "GET", "/api/tickets/time-entries/export.csv", staff(200)),
+    # swarming, side conversations, experts
+    Row(
+        "swarm_request",
+        "POST",
+        TICKETS + "/swarm",
+        expect(200, 200, 200, 404, 403, 404, 403, 404),
+        _x,
+        lambda w, r: {"note": "Help!"},
+        ticket_param="ticket_id",
+    ),
+    Row(
+        "swarm_resolve",
+        "DELETE",
+        TICKETS + "/swarm",
+        expect(200, 200, 200, 404, 403, 404, 403, 404),
+        _x,
+        ticket_param="ticket_id",
+    ),
+    Row(
+        "side_conversation_list",
+        "GET",
+        TICKETS + "/side-conversations",
+        expect(200, 200, 200, 404, 200, 404, 403, 404),
+        _x,
+        ticket_param="ticket_id",
+    ),
+    Row(
+        "side_conversation_create",
+        "POST",
+        TICKETS + "/side-conversations",
+        expect(201, 201, 201, 404, 201, 404, 403, 404),
+        _x,
+        lambda w, r: {"subject": "Warranty?", "participant_ids": [w.user(SUPERVISOR).pk]},
+        ticket_param="ticket_id",
+    ),
+    Row(
+        "side_message_create",
+        "POST",
+        TICKETS + "/side-conversations/{conversation_id}/messages",
+        expect(201, 201, 201, 404, 201, 404, 403, 404),
+        lambda w, r: {"ticket_id": w.ticket_x.pk, "conversation_id": w.conversation.pk},
+        lambda w, r: {"text": "Any news?"},
+        ticket_param="ticket_id",
+    ),
+    Row(
+        "side_conversation_close",
+        "POST",
+        TICKETS + "/side-conversations/{conversation_id}/close",
+        expect(200, 200, 200, 404, 200, 404, 403, 404),
+        lambda w, r: {"ticket_id": w.ticket_x.pk, "conversation_id": w.conversation.pk},
+        ticket_param="ticket_id",
+    ),
+    Row(
+        "expert_list",
+        "GET",
+        TICKETS + "/experts",
+        expect(200, 200, 200, 404, 403, 404, 403, 404),
+        _x,
+        ticket_param="ticket_id",
+    ),
+    # the caller's notifications
+    Row("notification_list", "GET", "/api/tickets/notifications", everyone(200)),
+    Row(
+        "notifications_read",
+        "POST",
+        "/api/tickets/notifications/read",
+        everyone(200),
+        body=lambda w, r: {"all": True},
+    ),
+    # canned responses
+    Row(
+        "canned_response_list",
+        "GET",
+        "/api/tickets/canned-responses",
+        expect(200, 200, 200, 200, 200, 200, 403, 403),
+    ),
+    Row(
+        "canned_response_create",
+        "POST",
+        "/api/tickets/canned-responses",
+        expect(201, 201, 201, 201, 201, 201, 403, 403),
+        body=lambda w, r: {"title": "Thanks", "body": "Thanks {{requester.name}}!"},
+        variant="personal",
+    ),
+    Row(
+        "canned_response_update",
+        "PATCH",
+        "/api/tickets/canned-responses/{canned_id}",
+        expect(200, 200, 403, 403, 403, 403, 403, 403),
+        lambda w, r: {"canned_id": w.canned_shared.pk},
+        lambda w, r: {"body": "Hello!"},
+        variant="shared",
+    ),
+    Row(
+        "canned_response_update",
+        "PATCH",
+        "/api/tickets/canned-responses/{canned_id}",
+        expect(200, 200, 200, 200, 200, 200, 403, 403),
+        lambda w, r: {"canned_id": w.canned_own(r).pk},
+        lambda w, r: {"body": "Hello!"},
+        variant="own",
+    ),
+    Row(
+        "canned_response_delete",
+        "DELETE",
+        "/api/tickets/canned-responses/{canned_id}",
+        expect(204, 204, 403, 403, 403, 403, 403, 403),
+        lambda w, r: {"canned_id": w.canned_shared.pk},
+        variant="shared",
+    ),
+    # custom field definitions
+    Row(
+        "custom_field_list",
+        "GET",
+        "/api/tickets/custom-fields",
+        expect(200, 200, 200, 200, 200, 200, 403, 403),
+    ),
+    Row(
+        "custom_field_create",
+        "POST",
+        "/api/tickets/custom-fields",
+        admin_only(201),
+        body=lambda w, r: {"key": "size", "label": "Size", "type": "dropdown", "options": ["S"]},
+    ),
+    Row(
+        "custom_field_update",
+        "PATCH",
+        "/api/tickets/custom-fields/{field_id}",
+        admin_only(200),
+        lambda w, r: {"field_id": w.custom_field.pk},
+        lambda w, r: {"required_on_solve": True},
+    ),
+    Row(
+        "custom_field_delete",
+        "DELETE",
+        "/api/tickets/custom-fields/{field_id}",
+        admin_only(204),
+        lambda w, r: {"field_id": w.custom_field.pk},
+    ),
     # the event feed
     Row("event_list", "GET", "/api/events", expect(200, 200, 403, 403, 403, 403, 403, 403)),
     # users and teams
@@ -558,6 +857,10 @@ def test_permission_matrix(row: Row, role: str) -> None:
     assert response.status_code == expected, response.content
     if expected == 204:
         assert response.content == b""
+        return
+    if response.get("Content-Type", "").startswith("text/csv"):
+        assert expected == 200
+        assert b"".join(response.streaming_content).startswith(b"entry_id,")
         return
     data = response.json()
     if expected >= 400:

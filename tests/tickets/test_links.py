@@ -40,7 +40,9 @@ def test_incident_link_sets_types_and_records_both_timelines(make_ticket, actor)
     links = ticket_links(problem)
     assert [t.pk for _, t in links.incidents] == [incident.pk]
     assert links.problem is None
-    assert ticket_links(incident).problem[1].pk == problem.pk
+    found = ticket_links(incident).problem
+    assert found is not None
+    assert found[1].pk == problem.pk
 
 
 def test_link_refusals(make_ticket, actor):

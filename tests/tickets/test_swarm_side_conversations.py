@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from frontline.accounts.models import Notification, Role
+from frontline.accounts.models import Notification, Role, User
 from frontline.core.errors import InvalidTransition, PermissionDenied, ValidationFailed
 from frontline.tickets import permissions
 from frontline.tickets.actors import Actor
@@ -106,8 +106,8 @@ def test_a_light_agent_collaborator_views_and_notes_but_does_not_change(make_tic
 
 
 def test_side_conversation_lifecycle(make_ticket, agent):
-    specialist = UserFactory(role=Role.LIGHT_AGENT)
-    colleague = UserFactory()
+    specialist: User = UserFactory(role=Role.LIGHT_AGENT)
+    colleague: User = UserFactory()
     ticket = make_ticket()
     actor = Actor.for_user(agent)
 
@@ -139,7 +139,7 @@ def test_side_conversation_lifecycle(make_ticket, agent):
     assert Notification.objects.filter(kind="side_message", user=agent).count() == 1
 
     # a supervisor who was not invited may read and post, and joins by posting
-    boss = UserFactory(role=Role.SUPERVISOR)
+    boss: User = UserFactory(role=Role.SUPERVISOR)
     side_message_post(conversation=conversation, actor=Actor.for_user(boss), text="Agreed")
     assert boss in conversation.participants.all()
 
@@ -185,7 +185,7 @@ def test_side_conversations_for_has_a_fixed_query_count(
             ticket=ticket,
             actor=Actor.for_user(agent),
             subject=f"c{n}",
-            participants=[UserFactory()],
+            participants=[User.objects.get(pk=UserFactory().pk)],
             text="hello",
         )
         side_message_post(conversation=conversation, actor=Actor.for_user(agent), text="more")
