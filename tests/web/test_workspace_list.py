@@ -38,11 +38,11 @@ def listed(response) -> list[int]:
 def nav_counts(response) -> dict[str, int]:
     html = response.content.decode()
     pairs = re.findall(
-        r'href="/tickets/\?view=([\w-]+)"[^>]*>.*?<span class="nav-count"[^>]*>(\d+)</span>',
+        r'href="/tickets/\?view=([\w-]+)"[^>]*>.*?<span class="nav-count"[^>]*>(\d+)(\+?)</span>',
         html,
         flags=re.S,
     )
-    return {key: int(n) for key, n in pairs}
+    return {key: int(n) + (1 if more else 0) for key, n, more in pairs}  # "3+" -> 4
 
 
 @pytest.fixture
@@ -359,3 +359,15 @@ def test_shortcuts_script_has_the_registry_and_the_list_keys():
     for key in ['"j"', '"k"', '"Enter"', '"o"', '"x"', '"/"', '"?"']:
         assert f"register({key}," in source, key
     assert "isTyping" in source
+
+
+def test_counts_are_capped_so_big_views_stay_cheap(admin_user, monkeypatch):
+    monkeypatch.setattr(selectors, "COUNT_CAP", 3)
+    for _ in range(5):
+        TicketFactory(status="open")
+    page = logged_in(admin_user).get("/tickets/?view=all")
+    assert nav_counts(page)["unassigned"] == 4  # the cap plus one: "more than 3"
+    html = page.content.decode()
+    assert '<span class="nav-count" aria-label="3+ tickets">3+</span>' in html
+    assert '<span class="count" aria-label="3+ tickets">3+</span>' in html
+    assert len(listed(page)) == 5

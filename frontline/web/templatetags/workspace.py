@@ -30,3 +30,11 @@ def workspace_nav(context: template.Context) -> dict[str, Any]:
         "user": user,
         "on_styleguide": path.startswith("/styleguide/"),
     }
+
+
+@register.filter
+def capped(count: int | None) -> str:
+    """A view count as shown: "999+" past selectors.COUNT_CAP."""
+    if count is None:
+        return ""
+    return f"{selectors.COUNT_CAP}+" if count > selectors.COUNT_CAP else str(count)
