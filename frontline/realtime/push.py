@@ -47,6 +47,10 @@ class _Recent:
             while len(self._ids) > self._size:
                 self._ids.popitem(last=False)
 
+    def clear(self) -> None:
+        with self._lock:
+            self._ids.clear()
+
     def __contains__(self, event_id: object) -> bool:
         with self._lock:
             return event_id in self._ids

@@ -27,6 +27,7 @@ async def test_tailer_pushes_events_committed_by_other_processes(settings):
     from frontline.accounts.models import Role
     from tests.factories import UserFactory
 
+    pushed_here.clear()  # ids restart after each test's flush; in real life they never repeat
     settings.REALTIME_TAIL_EVENTS = True
     settings.REALTIME_TAIL_INTERVAL = 0.05
     agent = await database_sync_to_async(UserFactory)(role=Role.AGENT)
