@@ -111,6 +111,9 @@ class TicketUpdateIn(Schema):
     team_id: int | None = Field(None, description="0 clears the team")
     assignee_id: int | None = Field(None, description="0 unassigns")
     language: str | None = Field(None, max_length=16)
+    solve_note: str = Field(
+        "", max_length=2000, description="solving a problem: added to its incidents' reply"
+    )
 
 
 class SwarmOut(BaseModel):
@@ -463,6 +466,7 @@ def ticket_update(request: HttpRequest, ticket_id: int, payload: TicketUpdateIn)
     if not permissions.can_update_ticket(user, ticket):
         raise PermissionDenied("You may not change this ticket.")
     changes = payload.model_dump(exclude_unset=True)
+    solve_note = changes.pop("solve_note", "")
     if "team_id" in changes:
         changes["team"] = _team_or_none(changes.pop("team_id"), "team_id")
     if "assignee_id" in changes:
@@ -470,7 +474,9 @@ def ticket_update(request: HttpRequest, ticket_id: int, payload: TicketUpdateIn)
     for nullable in ("subject", "status", "priority", "type", "language", "tags", "custom_fields"):
         if nullable in changes and changes[nullable] is None:
             changes.pop(nullable)
-    services.ticket_update(ticket=ticket, actor=Actor.for_user(user), **changes)
+    services.ticket_update(
+        ticket=ticket, actor=Actor.for_user(user), solve_note=solve_note, **changes
+    )
     return ticket_out(_visible_ticket(request, ticket_id))
 
 
