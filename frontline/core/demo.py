@@ -1943,6 +1943,9 @@ class SeedResult:
 DEMO_MAILBOX = "support@example.com"
 
 
+DEMO_CHAT_SITE_KEY = "trailpeak-demo"
+
+
 def demo_seeded() -> bool:
     """True once a demo ticket exists (its first message carries a `demo-` provider id)."""
     return Message.objects.filter(provider_message_id__startswith=DEMO_PREFIX).exists()

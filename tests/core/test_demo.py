@@ -223,3 +223,18 @@ def test_plan_scales_and_stays_in_the_past():
     assert min(t.steps[0].at for t in plan.tickets) > now - timedelta(days=61)
     emails = [c.email for c in plan.customers]
     assert len(set(emails)) == len(emails)
+
+
+def test_demo_offers_a_chat_widget_on_its_own_address():
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from frontline.channels.models import ChatWidget
+
+    out = StringIO()
+    call_command("demo", "--customers", "2", "--tickets", "0", "--url", "http://h.test:9000", stdout=out)
+    call_command("demo", "--once", "--url", "http://other.test", stdout=out)
+    widget = ChatWidget.objects.get()
+    assert widget.allowed_origins == ["http://h.test:9000", "http://other.test"]
+    assert "http://other.test/chat/trailpeak-demo/try" in out.getvalue()

@@ -454,3 +454,18 @@ def chat_transcript_request(*, widget: ChatWidget, uid: str) -> str:
         )
     transaction.on_commit(lambda: chat_transcript_send_task.delay(widget.pk, uid))
     return visitor.email
+
+
+def widget_ensure(*, site_key: str, name: str, origin: str, **options: Any) -> ChatWidget:
+    """Create the widget if missing and make sure `origin` may embed it (idempotent; the
+    demo uses it so `make run` has a widget to try on Frontline's own address)."""
+    normalised = _origin(origin)
+    if not normalised:
+        raise ValidationFailed("Not an origin.", fields={"origin": [origin]})
+    widget, created = ChatWidget.objects.get_or_create(
+        site_key=site_key, defaults={"name": name, "allowed_origins": [normalised], **options}
+    )
+    if not created and normalised not in widget.allowed_origins:
+        widget.allowed_origins = [*widget.allowed_origins, normalised]
+        widget.save(update_fields=["allowed_origins"])
+    return widget

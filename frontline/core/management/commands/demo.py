@@ -41,6 +41,7 @@ class Command(BaseCommand):
         if options["once"] and demo.demo_seeded():
             if verbose:
                 self.stdout.write("Demo data already present; nothing to do.")
+            self.stdout.write(self._chat(options["url"]))
             self.stdout.write(self._login(options["url"], password))
             return
 
@@ -72,7 +73,21 @@ class Command(BaseCommand):
             if result.portal_username:
                 self.stdout.write(f"Portal customer: {result.portal_username}")
             self.stdout.write("Staff and the portal customer share the admin's demo password.")
+        self.stdout.write(self._chat(options["url"]))
         self.stdout.write(self._login(options["url"], password))
+
+    def _chat(self, url: str) -> str:
+        """A chat widget allowed on Frontline's own address, and where to try it."""
+        from frontline.channels.chat.services import widget_ensure
+
+        widget = widget_ensure(
+            site_key=demo.DEMO_CHAT_SITE_KEY,
+            name="Trailpeak Outfitters",
+            origin=url,
+            greeting="Hi! Ask us about orders, sizes or returns.",
+            pre_chat_form=True,
+        )
+        return f"Try the chat widget at {url.rstrip('/')}/chat/{widget.site_key}/try"
 
     def _login(self, url: str, password: str) -> str:
         if demo.admin_password_is(password):

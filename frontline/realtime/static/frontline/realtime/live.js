@@ -112,8 +112,10 @@
     if (!list || refreshTimer) return;
     refreshTimer = setTimeout(function () {
       refreshTimer = null;
-      if (list.contains(document.activeElement) && document.activeElement.matches("input,select,textarea")) return;
-      if (list.querySelector("input[type=checkbox]:checked")) return; // don't pull rows from under a bulk selection
+      // Not while someone is typing a filter or holds a bulk selection: try again shortly.
+      var busy = (list.contains(document.activeElement) && document.activeElement.matches("input,select,textarea")) ||
+        list.querySelector("input[type=checkbox]:checked");
+      if (busy) { refreshList(); return; }
       fetch(location.href, { credentials: "same-origin", headers: { "X-Live-Refresh": "1" } })
         .then(function (r) { return r.ok ? r.text() : null; })
         .then(function (html) {
@@ -121,11 +123,8 @@
           var doc = new DOMParser().parseFromString(html, "text/html");
           var fresh = doc.querySelector("[data-live-list]");
           if (fresh) { list.innerHTML = fresh.innerHTML; document.dispatchEvent(new CustomEvent("frontline:list-refreshed")); }
-          var counts = doc.querySelectorAll("[data-view-count]");
-          Array.prototype.forEach.call(counts, function (c) {
-            var mine = document.querySelector("[data-view-count='" + c.getAttribute("data-view-count") + "']");
-            if (mine) mine.textContent = c.textContent;
-          });
+          var nav = doc.getElementById("view-nav"), myNav = document.getElementById("view-nav");
+          if (nav && myNav) myNav.innerHTML = nav.innerHTML;  // the counts per view
         });
     }, 800);
   }
