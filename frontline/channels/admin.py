@@ -116,7 +116,7 @@ class MailboxAdmin(admin.ModelAdmin):
         return ", ".join(stored) or "none"
 
 
-class ChatWidgetForm(forms.ModelForm):  # type: ignore[type-arg]
+class ChatWidgetForm(forms.ModelForm):
     class Meta:
         model = ChatWidget
         fields = (

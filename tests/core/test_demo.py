@@ -233,7 +233,9 @@ def test_demo_offers_a_chat_widget_on_its_own_address():
     from frontline.channels.models import ChatWidget
 
     out = StringIO()
-    call_command("demo", "--customers", "2", "--tickets", "0", "--url", "http://h.test:9000", stdout=out)
+    call_command(
+        "demo", "--customers", "2", "--tickets", "0", "--url", "http://h.test:9000", stdout=out
+    )
     call_command("demo", "--once", "--url", "http://other.test", stdout=out)
     widget = ChatWidget.objects.get()
     assert widget.allowed_origins == ["http://h.test:9000", "http://other.test"]
