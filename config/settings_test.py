@@ -15,7 +15,9 @@ STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405
 # A file, not memory: the browser and websocket tests run a real uvicorn server in a thread of
 # the test process, and its threads must see the test database too.
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
-    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test.sqlite3")}  # noqa: F405
+    DATABASES["default"]["TEST"] = {  # noqa: F405
+        "NAME": os.environ.get("SQLITE_TEST_PATH") or str(DATA_DIR / "test.sqlite3")  # noqa: F405
+    }
 
 # Tests push through the in-memory layer directly; the outbox tailer is tested on its own.
 REALTIME_TAIL_EVENTS = False
