@@ -57,11 +57,7 @@ def test_visitor_chats_and_agent_answers_live(
     row = agent.get_by_role("link", name=re.compile("Where is my parcel"))
     expect(row).to_be_visible(timeout=15_000)
     screenshot(agent, "agent-queue-live")
-    # A plain mouse click on the subject: Playwright's own actionability check misjudged the
-    # row the live refresh had just swapped in.
-    box = row.bounding_box()
-    assert box is not None
-    agent.mouse.click(box["x"] + 5, box["y"] + box["height"] / 2)
+    row.click()
     expect(agent.get_by_text("Where is my parcel?").first).to_be_visible()
     expect(agent.locator("#ticket-page[data-watching]")).to_have_count(1)  # live
 
