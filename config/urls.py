@@ -9,6 +9,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("api/", api.urls),
     path("channels/", include("frontline.channels.urls")),
     path("chat/", include("frontline.channels.chat.urls")),
+    path("", include("frontline.realtime.urls")),
     path("", include("frontline.web.urls")),
 ]
 

@@ -105,3 +105,35 @@ def test_second_agent_sees_the_collision_warning(live_server_asgi, new_page, scr
     ann.get_by_role("button", name="Send").click()
     expect(ann.locator("article", has_text="I'll refund you now")).to_be_visible()
     assert Message.objects.filter(text__startswith="Hi Ana").count() == 1
+
+
+def test_mention_notifies_the_colleague_live_and_presence_toggles(
+    live_server_asgi, new_page, screenshot
+):
+    from frontline.accounts.models import AgentProfile
+
+    live = live_server_asgi
+    UserFactory(role=Role.AGENT, username="ann", first_name="Ann", last_name="Agent")
+    UserFactory(role=Role.AGENT, username="bob", first_name="Bob", last_name="Builder")
+    ticket_id = _email_ticket("Damaged box", "The box arrived crushed.")
+
+    bob = new_page()
+    login(bob, live.url, "bob")
+    bob.goto(f"{live.url}/tickets/")
+    expect(bob.locator("html[data-live=on]")).to_have_count(1)
+    bob.get_by_label("Your status").select_option("online")
+    expect(bob.locator(".presence-dot.presence-online")).to_have_count(1)
+
+    ann = new_page()
+    login(ann, live.url, "ann")
+    ann.goto(f"{live.url}/tickets/{ticket_id}/")
+    ann.get_by_label("Your message").fill("@bob please look at the photos")
+    ann.get_by_label("Send as").select_option("internal")
+    ann.get_by_role("button", name="Send").click()
+
+    expect(bob.locator("#notif-count")).to_have_text("1")
+    expect(bob.get_by_role("status").filter(has_text="mentioned")).to_be_visible()
+    screenshot(bob, "notified")
+    bob.get_by_role("link", name="Notifications").click()
+    expect(bob.get_by_role("link", name="mentioned", exact=False).first).to_be_visible()
+    assert AgentProfile.objects.get(user__username="bob").presence == "online"

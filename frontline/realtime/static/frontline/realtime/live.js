@@ -133,8 +133,8 @@
   var count = document.getElementById("notif-count");
   function toast(message) {
     var box = document.getElementById("toasts");
-    if (!box) { box = document.createElement("div"); box.id = "toasts"; box.className = "toasts"; box.setAttribute("aria-live", "polite"); document.body.appendChild(box); }
-    var t = document.createElement("div"); t.className = "toast"; t.setAttribute("role", "status"); t.textContent = message;
+    if (!box) { box = document.createElement("div"); box.id = "toasts"; box.className = "toast-stack"; box.setAttribute("aria-live", "polite"); document.body.appendChild(box); }
+    var t = document.createElement("div"); t.className = "flash flash-info"; t.setAttribute("role", "status"); t.textContent = message;
     box.appendChild(t); setTimeout(function () { t.remove(); }, 8000);
   }
   var presence = document.getElementById("presence-select");
@@ -175,7 +175,11 @@
         toast(d.text || "New notification");
         break;
       case "presence":
-        if (presence && d.user === Number(presence.getAttribute("data-user-id"))) presence.value = d.state;
+        if (presence && d.user === Number(presence.getAttribute("data-user-id"))) {
+          presence.value = d.state;
+          var dot = document.querySelector(".presence-dot");
+          if (dot) dot.className = "presence-dot presence-" + d.state;
+        }
         break;
     }
   }
