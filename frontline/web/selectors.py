@@ -49,6 +49,7 @@ class WorkspaceFilters:
     team: str = ""  # a team id
     requester: str = ""  # a customer id or an email address
     q: str = ""
+    swarm: str = ""  # "1": tickets that asked colleagues for help
 
     def as_json(self) -> dict[str, Any]:
         """The non-empty fields, lists for the multi-valued ones (stored in SavedView.filters)."""
@@ -137,6 +138,9 @@ def filters_clean(
     q = _one(data.get("q"))
     if len(q) > 200:
         errors["q"] = ["at most 200 characters"]
+    swarm = _one(data.get("swarm"))
+    if swarm not in ("", "1"):
+        errors["swarm"] = ["1 or empty"]
     if errors:
         raise ValidationFailed("Some filters are not valid.", fields=errors)
     return WorkspaceFilters(
@@ -148,6 +152,7 @@ def filters_clean(
         team=team,
         requester=requester,
         q=q,
+        swarm=swarm,
     )
 
 
@@ -183,6 +188,7 @@ def tickets_filter(
             channel=filters.channel or None,
             requester_id=requester_id,
             query=filters.q or None,
+            swarm=True if filters.swarm else None,
         ),
     )
     if filters.priority:
@@ -215,6 +221,8 @@ def _count_q(filters: WorkspaceFilters, user: User) -> Q:
         q &= Q(assignee_id=assignee_id)
     if filters.team:
         q &= Q(team_id=int(filters.team))
+    if filters.swarm:
+        q &= Q(swarm_requested_at__isnull=False)
     return q
 
 
@@ -315,6 +323,20 @@ for _view in (
         WorkspaceFilters(status=("new", "open"), assignee="unassigned"),
     ),
     QueueView("open", "Open", "inbox", WorkspaceFilters(status=("new", "open"))),
+    # An agent handles several chats at once: theirs, the longest-waiting first.
+    QueueView(
+        "chats",
+        "My live chats",
+        "message-circle",
+        WorkspaceFilters(status=UNSOLVED, channel="chat", assignee="me"),
+        "waiting",
+    ),
+    QueueView(
+        "swarm",
+        "Asking for help",
+        "users",
+        WorkspaceFilters(status=UNSOLVED, swarm="1"),
+    ),
     QueueView(
         "pending",
         "Pending",

@@ -82,6 +82,8 @@ def test_admin_sees_every_view_and_both_team_queues(world, admin_user):
         "mine": 0,
         "unassigned": 4,  # new/open without assignee: a_open, a_new, b_open, none_new
         "open": 5,
+        "chats": 0,
+        "swarm": 0,
         f"team-{a}": 2,
         f"team-{b}": 2,
         "pending": 2,
@@ -371,3 +373,19 @@ def test_counts_are_capped_so_big_views_stay_cheap(admin_user, monkeypatch):
     assert '<span class="nav-count" aria-label="3+ tickets">3+</span>' in html
     assert '<span class="count" aria-label="3+ tickets">3+</span>' in html
     assert len(listed(page)) == 5
+
+
+def test_my_live_chats_and_asking_for_help_views(agent):
+    from django.utils import timezone
+
+    mine = TicketFactory(channel="chat", status="open", assignee=agent, subject="Chat A")
+    TicketFactory(channel="chat", status="open", subject="Someone else's chat")
+    TicketFactory(channel="email", status="open", assignee=agent, subject="Email")
+    TicketFactory(channel="chat", status="solved", assignee=agent, subject="Done chat")
+    help_me = TicketFactory(status="open", swarm_requested_at=timezone.now(), subject="Help")
+    client = logged_in(agent)
+    assert set(listed(client.get("/tickets/?view=chats"))) == {mine.pk}
+    assert set(listed(client.get("/tickets/?view=swarm"))) == {help_me.pk}
+    counts = nav_counts(client.get("/tickets/?view=chats"))
+    assert counts["chats"] == 1 and counts["swarm"] == 1
+    assert client.get("/tickets/?swarm=2").status_code in (200, 400)
