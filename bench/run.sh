@@ -11,8 +11,14 @@
 # Settings (environment): WORKERS (4), BENCH_PORT (8765), BENCH_TICKETS (1000000),
 # BENCH_DURATION (15 s per write level), BENCH_MAX_REQUESTS (3000 per level),
 # BENCH_PROFILE (200 creations profiled, 0 to skip), BENCH_KEEP=1 leaves PostgreSQL running.
+#
+# `bash bench/run.sh chat` (= `bash bench/chat.sh`) runs the live chat fan-out instead: the same
+# PostgreSQL/Redis/admin/token setup (own dirs and ports), then the section "live chat fan-out"
+# below; results in bench/results/chat-<stamp>.json.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+MODE=${1:-api}
+case "$MODE" in api | chat) ;; *) echo "usage: $0 [api|chat]" >&2; exit 2 ;; esac
 
 VENV=${VENV:-.venv}
 BIN=$VENV/bin
@@ -26,24 +32,40 @@ BENCH_PROFILE=${BENCH_PROFILE:-200}
 REDIS_PORT=${BENCH_REDIS_PORT:-63799}
 export PG_DIR=/tmp/frontline-pg-bench
 export PGPORT=${BENCH_PGPORT:-54349}
+DATA_DIR=/tmp/frontline-bench-data
+if [ "$MODE" = chat ]; then  # its own everything, so it can run beside `make bench`
+  BENCH_PORT=${CHAT_PORT:-8766}
+  REDIS_PORT=${CHAT_REDIS_PORT:-63801}
+  PG_DIR=/tmp/frontline-pg-chat
+  PGPORT=${CHAT_PGPORT:-54351}
+  DATA_DIR=/tmp/frontline-chat-data
+fi
 
 STAMP=$(date -u +%Y%m%dT%H%M%SZ)
 RESULTS_DIR=bench/results
 OUT=$RESULTS_DIR/bench-$STAMP.json
+[ "$MODE" = chat ] && OUT=$RESULTS_DIR/chat-$STAMP.json
 mkdir -p "$RESULTS_DIR"
 GUNICORN_LOG=$RESULTS_DIR/gunicorn-$STAMP.log
-REDIS_PID=/tmp/frontline-bench-redis.pid
+REDIS_PID=/tmp/frontline-$MODE-bench-redis.pid
 GUNICORN_PID=""
+CELERY_PID=""
 
 log() { printf '\n### %s  %s\n' "$(date -u +%H:%M:%S)" "$*"; }
 
+stop_pid() {  # TERM, up to 10 s, then KILL
+  if [ -n "$1" ] && kill -0 "$1" 2>/dev/null; then
+    kill -TERM "$1"
+    for _ in $(seq 1 50); do kill -0 "$1" 2>/dev/null || break; sleep 0.2; done
+    kill -KILL "$1" 2>/dev/null || true
+  fi
+  return 0
+}
+
 cleanup() {
   set +e
-  if [ -n "$GUNICORN_PID" ] && kill -0 "$GUNICORN_PID" 2>/dev/null; then
-    kill -TERM "$GUNICORN_PID"
-    for _ in $(seq 1 50); do kill -0 "$GUNICORN_PID" 2>/dev/null || break; sleep 0.2; done
-    kill -KILL "$GUNICORN_PID" 2>/dev/null
-  fi
+  stop_pid "$GUNICORN_PID"
+  stop_pid "$CELERY_PID"
   if [ -s "$REDIS_PID" ]; then
     redis-cli -h 127.0.0.1 -p "$REDIS_PORT" shutdown nosave >/dev/null 2>&1 \
       || kill "$(cat "$REDIS_PID")" 2>/dev/null
@@ -75,7 +97,7 @@ DATABASE_URL=$(bash scripts/pg.sh up | tail -1)
 export DATABASE_URL
 log "Redis on 127.0.0.1:$REDIS_PORT"
 redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --daemonize yes --save '' --appendonly no \
-  --pidfile "$REDIS_PID" --logfile /tmp/frontline-bench-redis.log
+  --pidfile "$REDIS_PID" --logfile "/tmp/frontline-$MODE-bench-redis.log"
 for _ in $(seq 1 50); do
   redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping >/dev/null 2>&1 && break
   sleep 0.1
@@ -86,7 +108,8 @@ export SECRET_KEY="bench-$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 export DEBUG=0
 export CELERY_TASK_ALWAYS_EAGER=0
 export LOG_LEVEL=WARNING
-export FRONTLINE_DATA_DIR=/tmp/frontline-bench-data
+[ "$MODE" = chat ] && rm -rf "$DATA_DIR"  # its SQLite Celery broker starts empty
+export FRONTLINE_DATA_DIR=$DATA_DIR
 export DJANGO_SETTINGS_MODULE=config.settings
 
 log "migrate, admin, token"
@@ -102,17 +125,100 @@ start_server() {
     >>"$GUNICORN_LOG" 2>&1 &
   GUNICORN_PID=$!
 }
+# Measurements wait (up to 45 s) until processes foreign to the benchmark use < 0.25 cores.
+wait_quiet() {
+  "$PY" -c 'import asyncio, sys; sys.path.insert(0, "bench"); import api_throughput as a
+print(f"waited {asyncio.run(a.WATCH.wait_quiet()):.0f}s for a quiet machine")'
+}
+
+# === live chat fan-out (`bash bench/chat.sh`): the in-memory layer, then Redis ================
+# In-memory: embedded mode as `frontline run` starts it, one uvicorn process (the layer only
+# reaches its own process) and a Celery worker on the SQLite broker. Redis: gunicorn with
+# CHAT_WORKERS (2) uvicorn workers and a Celery worker on Redis. One database for both.
+# Each layer runs once per rate of CHAT_RATES ("50 100" msg/s, both directions together), with
+# fresh visitors each time; sections "<layer>-<rate>" in the results.
+# CHAT_ARGS adds flags to bench/chat_fanout.py (e.g. "--messages 2"); CHAT_CELERY=0: no worker.
+# CHAT_TIMINGS=1 runs the in-memory server instrumented (chat_fanout.py --serve: the shared
+# sync thread's jobs timed, SQL counted and profiled; slower, for diagnosis, not for figures).
+# CHAT_REDIS_FIX=1 runs the Redis layer with a settings override (a module written to the data
+# dir, not the repo): no socket read timeout and up to 1000 connections for channels_redis's
+# pool (redis-py >= 6 defaults: 5 s, 100), see docs/benchmarks.md "Live chat fan-out".
+if [ "$MODE" = chat ]; then
+  WORKERS=${CHAT_WORKERS:-2}
+  CHAT_RATES=${CHAT_RATES:-50 100}
+  CHAT_COMMAND="bash bench/chat.sh"
+  for knob in CHAT_ARGS CHAT_RATES CHAT_WORKERS CHAT_CELERY CHAT_TIMINGS CHAT_REDIS_FIX; do
+    [ -n "${!knob:-}" ] && CHAT_COMMAND="$knob='${!knob}' $CHAT_COMMAND"
+  done
+  read -r -a CHAT_ARGS <<<"${CHAT_ARGS:-}"
+  SITE_KEY=$("$PY" bench/chat_fanout.py --setup-widget https://shop.bench.test | tail -1)
+  celery_start() {
+    if [ "${CHAT_CELERY:-1}" = 1 ]; then
+      "$@" "$BIN/celery" -A config worker --pool solo --loglevel warning --without-gossip \
+        --without-mingle --without-heartbeat >>"$GUNICORN_LOG" 2>&1 &
+      CELERY_PID=$!
+    fi
+  }
+  chat_layer() {  # $1 layer, $2 server description, $3 Redis URL (if any)
+    for rate in $CHAT_RATES; do
+      wait_quiet  # also lets the server finish any backlog of the previous rate
+      "$PY" bench/chat_fanout.py --base-url "http://127.0.0.1:$BENCH_PORT" \
+        --site-key "$SITE_KEY" --token "$TOKEN" --agent-user bench \
+        --agent-password benchpass123 --layer "$1-$rate" --rate "$rate" --server-desc "$2" \
+        --server-pid "$GUNICORN_PID" ${CELERY_PID:+--worker-pid "$CELERY_PID"} \
+        --database-url "$DATABASE_URL" ${3:+--redis-url "$3"} --out "$OUT" \
+        --command "$CHAT_COMMAND" "${CHAT_ARGS[@]}"
+    done
+    stop_pid "$GUNICORN_PID"
+    stop_pid "$CELERY_PID"
+    GUNICORN_PID="" CELERY_PID=""
+  }
+  log "chat, in-memory layer: 1 uvicorn process + Celery worker (SQLite broker)"
+  TIMINGS=""
+  if [ "${CHAT_TIMINGS:-0}" = 1 ]; then
+    TIMINGS=$RESULTS_DIR/chat-$STAMP-memory-timings.json
+      env -u REDIS_URL "$PY" bench/chat_fanout.py --serve "127.0.0.1:$BENCH_PORT" \
+      --serve-timings "$TIMINGS" --serve-profile "${TIMINGS%-timings.json}.prof" \
+      >>"$GUNICORN_LOG" 2>&1 &
+  else
+    env -u REDIS_URL "$PY" -m uvicorn config.asgi:application --host 127.0.0.1 \
+      --port "$BENCH_PORT" --log-level warning --no-server-header >>"$GUNICORN_LOG" 2>&1 &
+  fi
+  GUNICORN_PID=$!
+  celery_start env -u REDIS_URL
+  chat_layer memory "uvicorn, 1 process, in-memory channel layer${TIMINGS:+ (instrumented)}"
+  for rate in $CHAT_RATES; do
+    if [ -n "$TIMINGS" ]; then
+      "$PY" bench/chat_fanout.py --merge-timings "$TIMINGS" --out "$OUT" --layer "memory-$rate"
+    fi
+  done
+  log "chat, Redis layer: gunicorn + $WORKERS uvicorn workers + Celery worker (Redis broker)"
+  REDIS_DESC="gunicorn, $WORKERS uvicorn workers, Redis channel layer"
+  if [ "${CHAT_REDIS_FIX:-0}" = 1 ]; then
+    cat >"$DATA_DIR/chat_bench_settings.py" <<'PY'
+from config.settings import *  # noqa: F403
+
+CHANNEL_LAYERS["default"]["CONFIG"]["hosts"] = [  # noqa: F405
+    {"address": REDIS_URL, "socket_timeout": None, "max_connections": 1000}  # noqa: F405
+]
+PY
+    export PYTHONPATH=$DATA_DIR DJANGO_SETTINGS_MODULE=chat_bench_settings
+    REDIS_DESC="$REDIS_DESC (override: no socket timeout, pool of 1000)"
+  fi
+  start_server
+  celery_start env
+  chat_layer redis "$REDIS_DESC" "$REDIS_URL"
+  log "summary ($OUT)"
+  "$PY" bench/chat_fanout.py --summary "$OUT"
+  exit 0
+fi
+
 log "gunicorn: $WORKERS uvicorn workers on 127.0.0.1:$BENCH_PORT ($(nproc) cores)"
 start_server
 
 COMMON=(--base-url "http://127.0.0.1:$BENCH_PORT" --workers "$WORKERS" --out "$OUT"
         --database-url "$DATABASE_URL" --max-requests "$BENCH_MAX_REQUESTS"
         --server-pid "$GUNICORN_PID")
-# Measurements wait (up to 45 s) until processes foreign to the benchmark use < 0.25 cores.
-wait_quiet() {
-  "$PY" -c 'import asyncio, sys; sys.path.insert(0, "bench"); import api_throughput as a
-print(f"waited {asyncio.run(a.WATCH.wait_quiet()):.0f}s for a quiet machine")'
-}
 
 log "writes and queue page on the small database"
 "$PY" bench/api_throughput.py "${COMMON[@]}" --token "$TOKEN" --section small \
