@@ -46,8 +46,11 @@ def chromium_path() -> str:
     return path
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(chromium_path):
+    """One Chromium for the browser tests. Package-scoped on purpose: Playwright's sync API
+    keeps an event loop running on the main thread while it is open, which would break the
+    asyncio tests of other packages."""
     from playwright.sync_api import sync_playwright
 
     # Playwright's sync API keeps an event loop on the main thread, which makes Django refuse
