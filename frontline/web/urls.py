@@ -1,10 +1,41 @@
+from collections.abc import Callable
+
 from django.contrib.auth import views as auth_views
+from django.http import HttpResponseBase
 from django.urls import path
 from django.views.generic import RedirectView
 
 from frontline.web import ticket_views, views
 
 app_name = "web"
+
+# The ticket page and everything done from it, under /tickets/<id>/; each route is named
+# after its view.
+TICKET_ROUTES: list[tuple[str, Callable[..., HttpResponseBase]]] = [
+    ("", ticket_views.ticket_detail),
+    ("messages/", ticket_views.ticket_message_post),
+    ("messages/<int:message_id>/", ticket_views.ticket_message_partial),
+    ("messages/<int:message_id>/split/", ticket_views.ticket_message_split_post),
+    ("update/", ticket_views.ticket_update_post),
+    ("canned/", ticket_views.ticket_canned_render),
+    ("canned/insert/", ticket_views.ticket_canned_insert_post),
+    ("collaborators/", ticket_views.ticket_collaborator_add_post),
+    ("collaborators/<int:user_id>/remove/", ticket_views.ticket_collaborator_remove_post),
+    ("swarm/", ticket_views.ticket_swarm_post),
+    ("swarm/resolve/", ticket_views.ticket_swarm_resolve_post),
+    ("experts/", ticket_views.ticket_experts),
+    ("side/", ticket_views.ticket_side_start_post),
+    ("side/<int:conversation_id>/messages/", ticket_views.ticket_side_message_post),
+    ("side/<int:conversation_id>/close/", ticket_views.ticket_side_close_post),
+    ("links/", ticket_views.ticket_link_post),
+    ("links/<int:link_id>/remove/", ticket_views.ticket_unlink_post),
+    ("merge/", ticket_views.ticket_merge_post),
+    ("time/", ticket_views.ticket_time_add_post),
+    ("time/start/", ticket_views.ticket_timer_start_post),
+    ("time/stop/", ticket_views.ticket_timer_stop_post),
+    ("time/<int:entry_id>/delete/", ticket_views.ticket_time_delete_post),
+    ("customer-notes/", ticket_views.ticket_customer_notes_post),
+]
 
 urlpatterns = [
     path("", RedirectView.as_view(url="/tickets/", permanent=False)),
@@ -24,21 +55,9 @@ urlpatterns = [
         views.saved_view_delete_post,
         name="saved_view_delete_post",
     ),
-    path("tickets/<int:ticket_id>/", ticket_views.ticket_detail, name="ticket_detail"),
-    path(
-        "tickets/<int:ticket_id>/messages/",
-        ticket_views.ticket_message_post,
-        name="ticket_message_post",
-    ),
-    path(
-        "tickets/<int:ticket_id>/messages/<int:message_id>/",
-        ticket_views.ticket_message_partial,
-        name="ticket_message_partial",
-    ),
-    path(
-        "tickets/<int:ticket_id>/update/",
-        ticket_views.ticket_update_post,
-        name="ticket_update_post",
+    *(
+        path(f"tickets/<int:ticket_id>/{suffix}", view, name=view.__name__)
+        for suffix, view in TICKET_ROUTES
     ),
     path(
         "attachments/<int:attachment_id>/<str:filename>",
