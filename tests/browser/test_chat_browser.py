@@ -60,6 +60,7 @@ def test_visitor_chats_and_agent_answers_live(
     row.click()
     expect(agent.get_by_text("Where is my parcel?").first).to_be_visible()
     expect(agent.locator("#ticket-page[data-watching]")).to_have_count(1)  # live
+    expect(chat.locator(".meta")).to_have_text("Seen")  # the agent has read it
 
     # the visitor types; the agent sees it
     chat.get_by_label("Type your message").press_sequentially("It was")

@@ -50,7 +50,7 @@
   var css = el("style", { text: [
     ":host{all:initial}",
     "*{box-sizing:border-box;font-family:system-ui,-apple-system,'Segoe UI',sans-serif}",
-    ".launcher{position:fixed;right:20px;bottom:20px;width:56px;height:56px;border-radius:50%;border:0;",
+    ".launcher{position:fixed;right:20px;bottom:20px;width:56px;height:56px;border-radius:50%;border:0;display:flex;align-items:center;justify-content:center;",
     "color:#fff;cursor:pointer;box-shadow:0 4px 14px rgba(0,0,0,.25);font-size:24px;z-index:2147483000}",
     ".launcher:focus-visible,button:focus-visible,textarea:focus-visible,input:focus-visible{outline:3px solid #1f6feb;outline-offset:2px}",
     ".panel{position:fixed;right:20px;bottom:88px;width:360px;max-width:calc(100vw - 24px);height:520px;",
@@ -71,7 +71,8 @@
     "form.composer{display:flex;gap:6px;padding:8px;border-top:1px solid #d0d7de;align-items:flex-end}",
     "textarea{flex:1;resize:none;height:40px;max-height:120px;padding:8px;border:1px solid #8c959f;border-radius:8px;font-size:14px}",
     "button.send,button.primary{border:0;color:#fff;border-radius:8px;padding:9px 12px;cursor:pointer;font-size:14px}",
-    "button.icon{background:#fff;border:1px solid #8c959f;border-radius:8px;padding:8px 10px;cursor:pointer}",
+    "button.icon{background:#fff;border:1px solid #8c959f;border-radius:8px;padding:7px 8px;cursor:pointer;color:#424a53;display:flex}",
+    "button.icon svg{width:20px;height:20px}",
     ".form{padding:14px;display:flex;flex-direction:column;gap:8px;overflow-y:auto}",
     ".form label{font-size:12px;color:#424a53} .form input,.form textarea{width:100%;padding:8px;border:1px solid #8c959f;border-radius:8px;font-size:14px}",
     ".form textarea{height:100px} .error{color:#b42318;font-size:12px}",
@@ -79,7 +80,18 @@
     ".tools button{background:none;border:0;color:#0b5cad;cursor:pointer;font-size:12px;text-decoration:underline}",
     ".sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}"
   ].join("") });
-  var launcher = el("button", { class: "launcher", type: "button", "aria-label": "Open chat", "aria-expanded": "false", text: "💬" });
+  var SVG = "http://www.w3.org/2000/svg";
+  function svgIcon(d) {  // no emoji: not every system has a colour emoji font
+    var svg = document.createElementNS(SVG, "svg");
+    svg.setAttribute("viewBox", "0 0 24 24"); svg.setAttribute("width", "24"); svg.setAttribute("height", "24");
+    svg.setAttribute("fill", "none"); svg.setAttribute("stroke", "currentColor"); svg.setAttribute("stroke-width", "2");
+    svg.setAttribute("stroke-linecap", "round"); svg.setAttribute("stroke-linejoin", "round"); svg.setAttribute("aria-hidden", "true");
+    var path = document.createElementNS(SVG, "path"); path.setAttribute("d", d); svg.appendChild(path);
+    return svg;
+  }
+  var CHAT_ICON = "M21 11.5a8.4 8.4 0 0 1-9 8.4 8.8 8.8 0 0 1-3.8-.9L3 20.5l1.5-4.4A8.3 8.3 0 0 1 3 11.5 8.5 8.5 0 0 1 12 3a8.5 8.5 0 0 1 9 8.5z";
+  var CLIP_ICON = "M21.4 11.1l-9.2 9.2a6 6 0 0 1-8.5-8.5l9.2-9.2a4 4 0 0 1 5.7 5.7l-9.2 9.2a2 2 0 0 1-2.8-2.8l8.5-8.5";
+  var launcher = el("button", { class: "launcher", type: "button", "aria-label": "Open chat", "aria-expanded": "false" }, [svgIcon(CHAT_ICON)]);
   var title = el("h2", { text: "Chat" });
   var statusLine = el("span", { class: "status", text: "" });
   var closeBtn = el("button", { type: "button", "aria-label": "Close chat", text: "×" });
@@ -88,7 +100,7 @@
   var note = el("div", { class: "note", "aria-live": "polite" });
   var input = el("textarea", { id: "fl-text", "aria-label": "Type your message", placeholder: "Type your message…", maxlength: "10000" });
   var fileInput = el("input", { type: "file", class: "sr", id: "fl-file", "aria-hidden": "true", tabindex: "-1" });
-  var attachBtn = el("button", { class: "icon", type: "button", "aria-label": "Attach a file", text: "📎" });
+  var attachBtn = el("button", { class: "icon", type: "button", "aria-label": "Attach a file" }, [svgIcon(CLIP_ICON)]);
   var sendBtn = el("button", { class: "send", type: "submit", text: "Send" });
   var composer = el("form", { class: "composer" }, [attachBtn, fileInput, input, sendBtn]);
   var transcriptBtn = el("button", { type: "button", text: "Email me the transcript" });
@@ -114,10 +126,10 @@
     if (!mine) node.appendChild(el("span", { class: "who", text: m.name || "Support" }));
     if (m.text) node.appendChild(document.createTextNode(m.text));
     (m.attachments || []).forEach(function (a) {
-      var link = el("a", { href: httpBase + a.url, target: "_blank", rel: "noopener", text: "📎 " + a.name });
+      var link = el("a", { href: httpBase + a.url, target: "_blank", rel: "noopener", text: "File: " + a.name });
       node.appendChild(el("div", {}, [link]));
     });
-    if (m.uploading) node.appendChild(el("div", { text: "📎 uploading " + m.uploading + "…" }));
+    if (m.uploading) node.appendChild(el("div", { text: "Uploading " + m.uploading + "…" }));
     return node;
   }
   function render() {

@@ -16,7 +16,10 @@
   var customerTypingUntil = 0;
   var ws = null, retry = 0, lastTyping = 0, seenSent = 0;
 
-  function send(frame) { if (ws && ws.readyState === 1) ws.send(JSON.stringify(frame)); }
+  function send(frame) {
+    if (ws && ws.readyState === 1) { ws.send(JSON.stringify(frame)); return true; }
+    return false;
+  }
   function connect() {
     var proto = location.protocol === "https:" ? "wss://" : "ws://";
     ws = new WebSocket(proto + location.host + "/ws/agent/");
@@ -90,7 +93,7 @@
     Array.prototype.forEach.call(timeline.querySelectorAll("[data-direction=inbound]"), function (n) {
       top = Math.max(top, Number(n.getAttribute("data-message-id")));
     });
-    if (top > seenSent) { seenSent = top; send({ type: "seen", ticket: ticketId, up_to: top }); }
+    if (top > seenSent && send({ type: "seen", ticket: ticketId, up_to: top })) seenSent = top;
   }
   document.addEventListener("visibilitychange", markSeen);
 
@@ -144,6 +147,7 @@
     switch (d.type) {
       case "watching":
         if (page) page.setAttribute("data-watching", "1");
+        markSeen();
         break;
       case "message":
         if (d.ticket === ticketId) appendMessage(d.message);
