@@ -20,8 +20,10 @@ from frontline.accounts.models import User
 from frontline.channels.types import Channel
 from frontline.core.errors import DomainError, ValidationFailed
 from frontline.tickets import permissions
+from frontline.tickets.actors import Actor
 from frontline.tickets.lifecycle import Status
-from frontline.tickets.models import Priority
+from frontline.tickets.models import Priority, Ticket
+from frontline.tickets.services import tickets_merge_many
 from frontline.web import selectors, services
 from frontline.web.common import staff_user
 from frontline.web.selectors import QueueView, WorkspaceFilters
@@ -167,14 +169,15 @@ def _describe(ids: list[int]) -> str:
 def ticket_bulk_post(request: HttpRequest) -> HttpResponse:
     """Apply the bulk bar's changes to the selected tickets; report per-ticket failures."""
     user = staff_user(request)
+    if request.POST.get("action") == "merge":
+        _bulk_merge(request, user)
+        return redirect(_next_url(request))
     change = services.BulkChange(
         assignee=request.POST.get("assignee") or None,
         status=request.POST.get("status") or None,
         team=request.POST.get("team") or None,
         add_tag=request.POST.get("add_tag") or None,
     )
-    # MERGE: a colleague adds a "Merge into…" bulk action here once the merge service lands
-    # (frontline.tickets.services); it takes the selected ids and a target ticket.
     try:
         result = services.tickets_bulk_update(
             user=user, ticket_ids=_ticket_ids(request.POST.getlist("ids")), change=change
@@ -192,6 +195,50 @@ def ticket_bulk_post(request: HttpRequest) -> HttpResponse:
         n = len(result.failed)
         messages.error(request, f"{n} ticket{'s' if n != 1 else ''} not changed. {details}")
     return redirect(_next_url(request))
+
+
+def _bulk_merge(request: HttpRequest, user: User) -> None:
+    """Merge the selected tickets into the ticket whose number was typed: all of them or,
+    when any one cannot be merged, none (the flash says which and why)."""
+    raw = request.POST.get("merge_target", "").strip().lstrip("#").strip()
+    ids = _ticket_ids(request.POST.getlist("ids"))
+    target_id = int(raw) if raw.isdigit() and len(raw) < 19 else None
+    found = {
+        t.pk: t
+        for t in permissions.tickets_visible_to(
+            user, Ticket.objects.filter(pk__in=[*ids, target_id or 0])
+        )
+    }
+    target = found.get(target_id or 0)
+    if target is None:
+        messages.error(request, f"Nothing merged: there is no ticket #{raw} you can see.")
+        return
+    sources = [i for i in dict.fromkeys(ids) if i != target.pk]
+    if not sources:
+        messages.error(request, f"Select the tickets to merge into #{target.pk}.")
+        return
+    failed = [(i, "not found") for i in sources if i not in found] + [
+        (i, "you may not change this ticket")
+        for i in [target.pk, *sources]
+        if i in found and not permissions.can_update_ticket(user, found[i])
+    ]
+    if failed:
+        details = "; ".join(f"#{tid}: {reason}" for tid, reason in failed[:20])
+        messages.error(request, f"Nothing merged. {details}")
+        return
+    try:
+        tickets_merge_many(
+            sources=[found[i] for i in sources], target=target, actor=Actor.for_user(user)
+        )
+    except DomainError as error:
+        fields = "; ".join(f"{k}: {', '.join(v)}" for k, v in error.fields.items())
+        messages.error(request, f"Nothing merged. {error.message} {fields}".strip())
+        return
+    n = len(sources)
+    messages.success(
+        request,
+        f"Merged {n} ticket{'s' if n != 1 else ''} ({_describe(sources)}) into #{target.pk}.",
+    )
 
 
 @login_required
