@@ -72,7 +72,8 @@ def new_page(browser):
     contexts = []
 
     def make(**options):
-        context = browser.new_context(viewport={"width": 1280, "height": 800}, **options)
+        options.setdefault("viewport", {"width": 1280, "height": 800})
+        context = browser.new_context(**options)
         context.set_default_timeout(10_000)
         contexts.append(context)
         return context.new_page()
