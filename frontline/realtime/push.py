@@ -60,7 +60,7 @@ pushed_here = _Recent()
 
 
 def pushes_for(
-    name: str, ticket_id: int | None, data: dict[str, Any]
+    name: str, ticket_id: int | None, data: dict[str, Any], actor: str = ""
 ) -> list[tuple[str, dict[str, Any]]]:
     """(group, payload) pairs for one event. Reads the database only for chat messages."""
     out: list[tuple[str, dict[str, Any]]] = []
@@ -143,8 +143,8 @@ def group_push(group: str, payload: dict[str, Any]) -> None:
     helper.join(timeout=5)
 
 
-def push_event(name: str, ticket_id: int | None, data: dict[str, Any]) -> None:
-    for group, payload in pushes_for(name, ticket_id, data):
+def push_event(name: str, ticket_id: int | None, data: dict[str, Any], actor: str = "") -> None:
+    for group, payload in pushes_for(name, ticket_id, data, actor):
         try:
             group_push(group, payload)
         except Exception:  # a full or unreachable layer must not fail the caller
@@ -155,4 +155,4 @@ def on_event(event: Event) -> None:
     """Inline bus subscriber: push right after commit, in the committing process."""
     if event.id is not None:
         pushed_here.add(event.id)
-    push_event(event.name, event.ticket_id, event.data)
+    push_event(event.name, event.ticket_id, event.data, event.actor)

@@ -47,7 +47,7 @@ def _step(cursor: str) -> str:
     for row in page.events:
         if row.pk not in pushed_here:
             pushed_here.add(row.pk)
-            push_event(row.name, row.ticket_id, row.payload)
+            push_event(row.name, row.ticket_id, row.payload, row.actor)
     return page.next_cursor
 
 

@@ -155,3 +155,22 @@ async def test_chat_typing_and_read_receipts_reach_the_visitor():
     assert receipt["up_to"] == ack["id"]
     await a.disconnect()
     await v.disconnect()
+
+
+async def test_ticket_changes_are_pushed_with_who_made_them():
+    from frontline.tickets.services import ticket_update
+
+    agent = await database_sync_to_async(UserFactory)(role=Role.AGENT)
+    other = await database_sync_to_async(UserFactory)(role=Role.AGENT)
+    ticket = await database_sync_to_async(TicketFactory)()
+    comm, _, _ = await agent_socket(agent)
+    await comm.send_json_to({"type": "watch", "ticket": ticket.pk})
+    await frame_of(comm, "watching")
+
+    def change():
+        ticket_update(ticket=ticket, actor=Actor.for_user(other), priority="high")
+
+    await database_sync_to_async(change)()
+    pushed = await frame_of(comm, "ticket", ticket=ticket.pk)
+    assert pushed["event"] == "ticket.updated" and pushed["actor"] == f"user:{other.pk}"
+    await comm.disconnect()

@@ -168,6 +168,18 @@
         }
         renderCollision();
         break;
+      case "ticket":
+        // Someone else changed this ticket (status, assignee, links...): offer a reload rather
+        // than swapping the form from under an agent who may be editing it.
+        if (d.ticket === ticketId && d.actor !== "user:" + me && collision && !document.getElementById("ticket-changed")) {
+          var note = document.createElement("div");
+          note.id = "ticket-changed"; note.className = "flash flash-info"; note.setAttribute("role", "status");
+          note.appendChild(document.createTextNode("This ticket was changed by someone else. "));
+          var a = document.createElement("a"); a.href = location.pathname; a.textContent = "Reload to see the changes";
+          note.appendChild(a);
+          collision.appendChild(note); collision.hidden = false;
+        }
+        break;
       case "typing":
         if (d.ticket === ticketId && d.from === "visitor") { customerTypingUntil = d.state ? Date.now() + 6000 : 0; renderCollision(); }
         break;
