@@ -104,7 +104,10 @@ def pushes_for(
         )
     elif ticket_id is not None:
         out.append(
-            (ticket_group(ticket_id), {"type": "ticket", "ticket": ticket_id, "event": name})
+            (
+                ticket_group(ticket_id),
+                {"type": "ticket", "ticket": ticket_id, "event": name, "actor": actor},
+            )
         )
         out.append((AGENTS_GROUP, {"type": "inbox", "ticket": ticket_id, "event": name}))
     return out
