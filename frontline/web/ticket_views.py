@@ -34,7 +34,7 @@ from frontline.customers.selectors import customer_order_totals
 from frontline.tickets import permissions, selectors, services
 from frontline.tickets.actors import Actor
 from frontline.tickets.canned import canned_render
-from frontline.tickets.experts import experts_for_ticket
+from frontline.tickets.experts import ExpertSuggestion, experts_for_ticket
 from frontline.tickets.lifecycle import ACTIVE, ALLOWED, Status
 from frontline.tickets.models import (
     Attachment,
@@ -78,18 +78,6 @@ class TimelineEntry:
     event: EventLine | None = None
 
 
-FIELD_NAMES = {
-    "status": "status",
-    "priority": "priority",
-    "type": "type",
-    "assignee": "assignee",
-    "team": "team",
-    "tags": "tags",
-    "subject": "subject",
-    "language": "language",
-    "custom_fields": "custom fields",
-    "requester": "requester",
-}
 FIELD_ICONS = {"status": "circle-check", "assignee": "user-check", "team": "users", "tags": "tag"}
 
 
@@ -110,7 +98,7 @@ def _event_line(event: TicketEvent, people: dict[int, User]) -> EventLine | None
     if kind == "field_changed":
         if event.field == "merged_into":
             return EventLine("layers", "merged this ticket into", "", int(event.new_value))
-        name = FIELD_NAMES.get(event.field, event.field.replace("_", " "))
+        name = event.field.replace("_", " ")
         if event.field == "custom_fields":
             return EventLine("sliders-horizontal", "updated the custom fields", "")
         old = data.get("old_label", event.old_value) or "—"
@@ -320,7 +308,8 @@ def _ticket_page(
     return render(request, "web/ticket_detail.html", context, status=status)
 
 
-def _experts(ticket: Ticket, collaborator_ids: set[int]) -> list[Any]:
+def _experts(ticket: Ticket, collaborator_ids: set[int]) -> list[tuple[ExpertSuggestion, bool]]:
+    """Who could help, each with whether they already collaborate."""
     return [(e, e.user.pk in collaborator_ids) for e in experts_for_ticket(ticket)]
 
 
