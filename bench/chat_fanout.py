@@ -85,7 +85,8 @@ def dist(values: list[float]) -> dict[str, Any]:
 
 class CpuSplit(CpuWatch):
     """Machine CPU over a phase, split into the server, the Celery worker, PostgreSQL, Redis,
-    this client and everything else (other people's work on the machine)."""
+    this client and everything else: `other` is the machine's busy time less ours, so it
+    includes processes that started and ended within the phase (other people's tests)."""
 
     def __init__(self, server_pid: int | None, worker_pid: int | None) -> None:
         super().__init__(server_pid)
@@ -114,8 +115,11 @@ class CpuSplit(CpuWatch):
         ticks: Counter[str] = Counter()
         for pid, (_, _, t) in b[2].items():
             ticks[self._group(pid, b[2])] += t - (a[2][pid][2] if pid in a[2] else 0)
-        out = {f"{k}_cores": round(v / HZ / elapsed, 2) for k, v in sorted(ticks.items())}
-        out["machine_cores"] = round((b[1] - a[1]) / HZ / elapsed, 2)
+        machine = (b[1] - a[1]) / HZ / elapsed
+        ours = {k: v / HZ / elapsed for k, v in ticks.items() if k != "other"}
+        out = {f"{k}_cores": round(v, 2) for k, v in sorted(ours.items())}
+        out["other_cores"] = round(max(0.0, machine - sum(ours.values())), 2)
+        out["machine_cores"] = round(machine, 2)
         return out
 
 
@@ -343,33 +347,38 @@ async def conversation(
 
 
 def expected_done(rec: Record, agent_sockets: int) -> bool:
-    acked = len(rec.acked)
+    sent = len(rec.sent)
     inboxed = min(
         (sum(len(t) for t in rec.inbox[i].values()) for i in range(agent_sockets)), default=0
     )
     replied = sum(1 for _, status in rec.post_done.values() if status == 201)
-    return inboxed >= acked and len(rec.received) >= replied and len(rec.echo) >= acked
+    return inboxed >= sent and len(rec.received) >= replied and len(rec.echo) >= sent
 
 
 def analyse(rec: Record, args: argparse.Namespace, run_id: str) -> dict[str, Any]:
     timeout = args.timeout
     ack_lat, echo_lat, inbox_lat, post_lat, deliver_lat = [], [], [], [], []
     lost: Counter[str] = Counter()
+    # Every sent message counts, acknowledged in time or not: a late ack still means stored
+    # and pushed. A visitor's messages share one ticket, known from any of its acks.
     by_visitor: dict[int, list[tuple[int, float]]] = defaultdict(list)
-    for (vi, k), (t_ack, _, _) in rec.acked.items():
-        ack_lat.append(t_ack - rec.sent[(vi, k)])
-        by_visitor[vi].append((k, rec.sent[(vi, k)]))
+    tickets: dict[int, set[int]] = defaultdict(set)
+    for (vi, k), t_send in rec.sent.items():
+        by_visitor[vi].append((k, t_send))
+        if (vi, k) in rec.acked:
+            t_ack, _, ticket = rec.acked[(vi, k)]
+            ack_lat.append(t_ack - t_send)
+            tickets[vi].add(ticket)
         t_echo = rec.echo.get(f"{run_id}-{vi}-{k}")
-        if t_echo is None or t_echo - rec.sent[(vi, k)] > timeout:
+        if t_echo is None or t_echo - t_send > timeout:
             lost["echo"] += 1
         else:
-            echo_lat.append(t_echo - rec.sent[(vi, k)])
+            echo_lat.append(t_echo - t_send)
     lost["visitor message (no ack)"] = len(rec.sent) - len(rec.acked)
     extra_inbox = 0
     for sock in range(args.agent_sockets):
         for vi, sends in by_visitor.items():
-            tickets = {rec.acked[(vi, k)][2] for k, _ in sends}
-            arrivals = sorted(t for ticket in tickets for t in rec.inbox[sock].get(ticket, []))
+            arrivals = sorted(t for tk in tickets[vi] for t in rec.inbox[sock].get(tk, []))
             sends.sort()
             extra_inbox += max(0, len(arrivals) - len(sends))
             for i, (_, t_send) in enumerate(sends):

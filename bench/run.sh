@@ -136,7 +136,8 @@ print(f"waited {asyncio.run(a.WATCH.wait_quiet()):.0f}s for a quiet machine")'
 # reaches its own process) and a Celery worker on the SQLite broker. Redis: gunicorn with
 # CHAT_WORKERS (2) uvicorn workers and a Celery worker on Redis. One database for both.
 # Each layer runs once per rate of CHAT_RATES ("50 100" msg/s, both directions together), with
-# fresh visitors each time; sections "<layer>-<rate>" in the results.
+# fresh visitors each time; sections "<layer>-<rate>" in the results. CHAT_LAYERS picks the
+# layers ("memory redis").
 # CHAT_ARGS adds flags to bench/chat_fanout.py (e.g. "--messages 2"); CHAT_CELERY=0: no worker.
 # CHAT_TIMINGS=1 runs the in-memory server instrumented (chat_fanout.py --serve: the shared
 # sync thread's jobs timed, SQL counted and profiled; slower, for diagnosis, not for figures).
@@ -147,7 +148,8 @@ if [ "$MODE" = chat ]; then
   WORKERS=${CHAT_WORKERS:-2}
   CHAT_RATES=${CHAT_RATES:-50 100}
   CHAT_COMMAND="bash bench/chat.sh"
-  for knob in CHAT_ARGS CHAT_RATES CHAT_WORKERS CHAT_CELERY CHAT_TIMINGS CHAT_REDIS_FIX; do
+  CHAT_LAYERS=${CHAT_LAYERS:-memory redis}
+  for knob in CHAT_LAYERS CHAT_ARGS CHAT_RATES CHAT_WORKERS CHAT_CELERY CHAT_TIMINGS CHAT_REDIS_FIX; do
     [ -n "${!knob:-}" ] && CHAT_COMMAND="$knob='${!knob}' $CHAT_COMMAND"
   done
   read -r -a CHAT_ARGS <<<"${CHAT_ARGS:-}"
@@ -163,8 +165,8 @@ if [ "$MODE" = chat ]; then
     for rate in $CHAT_RATES; do
       wait_quiet  # also lets the server finish any backlog of the previous rate
       "$PY" bench/chat_fanout.py --base-url "http://127.0.0.1:$BENCH_PORT" \
-        --site-key "$SITE_KEY" --token "$TOKEN" --agent-user bench \
-        --agent-password benchpass123 --layer "$1-$rate" --rate "$rate" --server-desc "$2" \
+        --site-key="$SITE_KEY" --token="$TOKEN" --agent-user bench \
+        --agent-password=benchpass123 --layer "$1-$rate" --rate "$rate" --server-desc "$2" \
         --server-pid "$GUNICORN_PID" ${CELERY_PID:+--worker-pid "$CELERY_PID"} \
         --database-url "$DATABASE_URL" ${3:+--redis-url "$3"} --out "$OUT" \
         --command "$CHAT_COMMAND" "${CHAT_ARGS[@]}"
@@ -173,41 +175,45 @@ if [ "$MODE" = chat ]; then
     stop_pid "$CELERY_PID"
     GUNICORN_PID="" CELERY_PID=""
   }
-  log "chat, in-memory layer: 1 uvicorn process + Celery worker (SQLite broker)"
-  TIMINGS=""
-  if [ "${CHAT_TIMINGS:-0}" = 1 ]; then
-    TIMINGS=$RESULTS_DIR/chat-$STAMP-memory-timings.json
+  if [[ " $CHAT_LAYERS " == *" memory "* ]]; then
+    log "chat, in-memory layer: 1 uvicorn process + Celery worker (SQLite broker)"
+    TIMINGS=""
+    if [ "${CHAT_TIMINGS:-0}" = 1 ]; then
+      TIMINGS=$RESULTS_DIR/chat-$STAMP-memory-timings.json
       env -u REDIS_URL "$PY" bench/chat_fanout.py --serve "127.0.0.1:$BENCH_PORT" \
-      --serve-timings "$TIMINGS" --serve-profile "${TIMINGS%-timings.json}.prof" \
-      >>"$GUNICORN_LOG" 2>&1 &
-  else
-    env -u REDIS_URL "$PY" -m uvicorn config.asgi:application --host 127.0.0.1 \
-      --port "$BENCH_PORT" --log-level warning --no-server-header >>"$GUNICORN_LOG" 2>&1 &
-  fi
-  GUNICORN_PID=$!
-  celery_start env -u REDIS_URL
-  chat_layer memory "uvicorn, 1 process, in-memory channel layer${TIMINGS:+ (instrumented)}"
-  for rate in $CHAT_RATES; do
-    if [ -n "$TIMINGS" ]; then
-      "$PY" bench/chat_fanout.py --merge-timings "$TIMINGS" --out "$OUT" --layer "memory-$rate"
+        --serve-timings "$TIMINGS" --serve-profile "${TIMINGS%-timings.json}.prof" \
+        >>"$GUNICORN_LOG" 2>&1 &
+    else
+      env -u REDIS_URL "$PY" -m uvicorn config.asgi:application --host 127.0.0.1 \
+        --port "$BENCH_PORT" --log-level warning --no-server-header >>"$GUNICORN_LOG" 2>&1 &
     fi
-  done
-  log "chat, Redis layer: gunicorn + $WORKERS uvicorn workers + Celery worker (Redis broker)"
-  REDIS_DESC="gunicorn, $WORKERS uvicorn workers, Redis channel layer"
-  if [ "${CHAT_REDIS_FIX:-0}" = 1 ]; then
-    cat >"$DATA_DIR/chat_bench_settings.py" <<'PY'
+    GUNICORN_PID=$!
+    celery_start env -u REDIS_URL
+    chat_layer memory "uvicorn, 1 process, in-memory channel layer${TIMINGS:+ (instrumented)}"
+    for rate in $CHAT_RATES; do
+      if [ -n "$TIMINGS" ]; then
+        "$PY" bench/chat_fanout.py --merge-timings "$TIMINGS" --out "$OUT" --layer "memory-$rate"
+      fi
+    done
+  fi
+  if [[ " $CHAT_LAYERS " == *" redis "* ]]; then
+    log "chat, Redis layer: gunicorn + $WORKERS uvicorn workers + Celery worker (Redis broker)"
+    REDIS_DESC="gunicorn, $WORKERS uvicorn workers, Redis channel layer"
+    if [ "${CHAT_REDIS_FIX:-0}" = 1 ]; then
+      cat >"$DATA_DIR/chat_bench_settings.py" <<'PY'
 from config.settings import *  # noqa: F403
 
 CHANNEL_LAYERS["default"]["CONFIG"]["hosts"] = [  # noqa: F405
     {"address": REDIS_URL, "socket_timeout": None, "max_connections": 1000}  # noqa: F405
 ]
 PY
-    export PYTHONPATH=$DATA_DIR DJANGO_SETTINGS_MODULE=chat_bench_settings
-    REDIS_DESC="$REDIS_DESC (override: no socket timeout, pool of 1000)"
+      export PYTHONPATH=$DATA_DIR DJANGO_SETTINGS_MODULE=chat_bench_settings
+      REDIS_DESC="$REDIS_DESC (override: no socket timeout, pool of 1000)"
+    fi
+    start_server
+    celery_start env
+    chat_layer redis "$REDIS_DESC" "$REDIS_URL"
   fi
-  start_server
-  celery_start env
-  chat_layer redis "$REDIS_DESC" "$REDIS_URL"
   log "summary ($OUT)"
   "$PY" bench/chat_fanout.py --summary "$OUT"
   exit 0
