@@ -811,8 +811,8 @@ def print_summary(path: Path) -> None:
     meta = data.get("machine", {})
     print(
         f"machine: {meta.get('cpus')} CPUs ({meta.get('cpu_model')}), Python "
-        f"{meta.get('python')}, PostgreSQL {meta.get('postgresql')}, Redis {meta.get('redis')}; "
-        f"code {meta.get('git')}"
+        f"{meta.get('python')}, PostgreSQL {meta.get('postgresql')}, "
+        f"Redis {meta.get('redis', '-')}; code {meta.get('git')}"
     )
     for name, body in data.items():
         if isinstance(body, dict) and "latency" in body:
@@ -833,7 +833,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--agent-user", default="bench")
     parser.add_argument("--agent-password", default=os.environ.get("BENCH_PASSWORD", ""))
     parser.add_argument("--visitors", type=int, default=500)
-    parser.add_argument("--messages", type=int, default=3, help="per visitor")
+    parser.add_argument("--messages", type=int, default=2, help="per visitor")
     parser.add_argument("--rate", type=float, default=100.0, help="msgs/s offered, both ways")
     parser.add_argument("--reply-delay", type=float, default=1.0, help="s after visitor msg")
     parser.add_argument("--agent-sockets", type=int, default=1)

@@ -135,7 +135,7 @@ print(f"waited {asyncio.run(a.WATCH.wait_quiet()):.0f}s for a quiet machine")'
 # In-memory: embedded mode as `frontline run` starts it, one uvicorn process (the layer only
 # reaches its own process) and a Celery worker on the SQLite broker. Redis: gunicorn with
 # CHAT_WORKERS (2) uvicorn workers and a Celery worker on Redis. One database for both.
-# Each layer runs once per rate of CHAT_RATES ("50 100" msg/s, both directions together), with
+# Each layer runs once per rate of CHAT_RATES ("20 50" msg/s, both directions together), with
 # fresh visitors each time; sections "<layer>-<rate>" in the results. CHAT_LAYERS picks the
 # layers ("memory redis").
 # CHAT_ARGS adds flags to bench/chat_fanout.py (e.g. "--messages 2"); CHAT_CELERY=0: no worker.
@@ -145,13 +145,13 @@ print(f"waited {asyncio.run(a.WATCH.wait_quiet()):.0f}s for a quiet machine")'
 # dir, not the repo): no socket read timeout and up to 1000 connections for channels_redis's
 # pool (redis-py >= 6 defaults: 5 s, 100), see docs/benchmarks.md "Live chat fan-out".
 if [ "$MODE" = chat ]; then
-  WORKERS=${CHAT_WORKERS:-2}
-  CHAT_RATES=${CHAT_RATES:-50 100}
-  CHAT_COMMAND="bash bench/chat.sh"
-  CHAT_LAYERS=${CHAT_LAYERS:-memory redis}
+  CHAT_COMMAND="bash bench/chat.sh"  # as typed: only the knobs that were set
   for knob in CHAT_LAYERS CHAT_ARGS CHAT_RATES CHAT_WORKERS CHAT_CELERY CHAT_TIMINGS CHAT_REDIS_FIX; do
     [ -n "${!knob:-}" ] && CHAT_COMMAND="$knob='${!knob}' $CHAT_COMMAND"
   done
+  WORKERS=${CHAT_WORKERS:-2}
+  CHAT_RATES=${CHAT_RATES:-20 50}
+  CHAT_LAYERS=${CHAT_LAYERS:-memory redis}
   read -r -a CHAT_ARGS <<<"${CHAT_ARGS:-}"
   SITE_KEY=$("$PY" bench/chat_fanout.py --setup-widget https://shop.bench.test | tail -1)
   celery_start() {
