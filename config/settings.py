@@ -185,7 +185,20 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "capacity": 1000, "expiry": 30},
+            "CONFIG": {
+                # No read timeout: a websocket waits on Redis for as long as it is idle (with
+                # redis-py's 5 s default every idle socket was dropped after 5-10 s), and a
+                # pool big enough for every socket of a busy process.
+                "hosts": [
+                    {
+                        "address": REDIS_URL,
+                        "socket_timeout": None,
+                        "max_connections": env_int("REDIS_MAX_CONNECTIONS", 1000),
+                    }
+                ],
+                "capacity": 1000,
+                "expiry": 30,
+            },
         }
     }
     # Shared by every process: rate limits and short-lived realtime state.

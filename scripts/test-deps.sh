@@ -3,10 +3,11 @@
 #   postgresql     - the suite's second run, on PostgreSQL
 #   dovecot-imapd  - the IMAP server the email importer is tested against
 #   swaks          - a real SMTP client for the SMTP receiver tests
+#   redis-server   - the Redis channel layer test (an idle websocket must keep its pushes)
 #   chromium       - the browser Playwright drives in tests/browser (its own download is not
 #                    used: PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD); chromium-driver for Selenium users
 set -euo pipefail
-packages=(postgresql postgresql-contrib dovecot-imapd swaks chromium chromium-driver)
+packages=(postgresql postgresql-contrib dovecot-imapd swaks redis-server chromium chromium-driver)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -10,10 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
-
 from frontline.core.ratelimit import rate_limit_exceeded
+from frontline.realtime.base import FrontlineConsumer, db
 from frontline.realtime.push import AGENTS_GROUP, ticket_group, user_group
 from frontline.realtime.tailer import tailer_ensure_started
 
@@ -39,7 +37,7 @@ def _presence_set(user: Any, state: str) -> None:
     agent_presence_set(user=user, presence=state)
 
 
-class AgentConsumer(AsyncJsonWebsocketConsumer):
+class AgentConsumer(FrontlineConsumer):
     async def connect(self) -> None:
         from frontline.web.common import STAFF
 
@@ -100,7 +98,7 @@ class AgentConsumer(AsyncJsonWebsocketConsumer):
         if kind == "presence":
             state = content.get("state")
             if state in {"online", "away", "offline"}:
-                await database_sync_to_async(_presence_set)(self.user, state)
+                await db(_presence_set)(self.user, state)
             return
         if not isinstance(ticket_id, int):
             await self.send_json({"type": "error", "code": "invalid", "message": "ticket?"})
@@ -138,7 +136,7 @@ class AgentConsumer(AsyncJsonWebsocketConsumer):
             return
         if len(self.watching) >= MAX_WATCHED:
             await self._unwatch(next(iter(self.watching)))
-        allowed, uid = await database_sync_to_async(_can_view)(self.user, ticket_id)
+        allowed, uid = await db(_can_view)(self.user, ticket_id)
         if not allowed:
             await self.send_json({"type": "error", "code": "forbidden", "ticket": ticket_id})
             return
@@ -152,7 +150,7 @@ class AgentConsumer(AsyncJsonWebsocketConsumer):
             return
         from frontline.channels.chat.services import chat_mark_read_by_agent, visitor_group
 
-        uid, ids = await database_sync_to_async(chat_mark_read_by_agent)(ticket_id, up_to)
+        uid, ids = await db(chat_mark_read_by_agent)(ticket_id, up_to)
         if uid and ids:
             await self.channel_layer.group_send(
                 visitor_group(uid),

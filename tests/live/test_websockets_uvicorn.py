@@ -101,5 +101,7 @@ def test_resend_after_a_dropped_connection_is_stored_once(live_server_asgi):
     assert Message.objects.filter(text="once").count() == 1
     stored = Message.objects.get(text="once")
     assert ack["id"] == stored.pk
-    # the first send may or may not have been stored before the hang-up was noticed
-    assert ack["duplicate"] == any(m["id"] == stored.pk for m in welcome["messages"])
+    # the first send may have been stored before or after the second hello read the history
+    # (or not at all); if the history had it, the resend must be recognised as a duplicate
+    if any(m["id"] == stored.pk for m in welcome["messages"]):
+        assert ack["duplicate"]

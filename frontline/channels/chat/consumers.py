@@ -9,13 +9,11 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import parse_qs
 
-from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
-
 from frontline.channels.chat import services
 from frontline.channels.models import ChatWidget
 from frontline.core.errors import DomainError
 from frontline.core.ratelimit import rate_limit_exceeded
+from frontline.realtime.base import FrontlineConsumer, db
 from frontline.realtime.push import ticket_group
 from frontline.realtime.tailer import tailer_ensure_started
 
@@ -27,7 +25,7 @@ def _header(scope: dict[str, Any], name: bytes) -> str:
     return ""
 
 
-class VisitorConsumer(AsyncJsonWebsocketConsumer):
+class VisitorConsumer(FrontlineConsumer):
     widget: ChatWidget
     uid: str = ""
     ticket_id: int | None = None
@@ -35,7 +33,7 @@ class VisitorConsumer(AsyncJsonWebsocketConsumer):
     async def connect(self) -> None:
         query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
         site_key = (query.get("site_key") or [""])[0]
-        widget = await database_sync_to_async(services.widget_for_site_key)(site_key)
+        widget = await db(services.widget_for_site_key)(site_key)
         origin = _header(self.scope, b"origin")
         if widget is None or not services.origin_allowed(widget, origin):
             await self.close(code=4403)
@@ -78,16 +76,12 @@ class VisitorConsumer(AsyncJsonWebsocketConsumer):
         if kind == "typing":
             await self._typing_to_agents(bool(content.get("state", True)))
         elif kind == "read" and isinstance(content.get("up_to"), int):
-            await database_sync_to_async(services.chat_mark_read_by_visitor)(
-                self.uid, content["up_to"]
-            )
+            await db(services.chat_mark_read_by_visitor)(self.uid, content["up_to"])
         elif kind == "identify":
             await self._identify(content)
         elif kind == "transcript":
             try:
-                email = await database_sync_to_async(services.chat_transcript_request)(
-                    widget=self.widget, uid=self.uid
-                )
+                email = await db(services.chat_transcript_request)(widget=self.widget, uid=self.uid)
             except DomainError as exc:
                 await self._error("invalid", exc.message, fields=exc.fields)
                 return
@@ -108,7 +102,7 @@ class VisitorConsumer(AsyncJsonWebsocketConsumer):
         await self.channel_layer.group_add(services.visitor_group(uid), self.channel_name)
         page = str(content.get("page") or "")[:1000]
         self.page_url = page
-        welcome = await database_sync_to_async(self._welcome)(uid, page)
+        welcome = await db(self._welcome)(uid, page)
         await self.send_json({"type": "welcome", "token": token, "uid": uid, **welcome})
 
     def _welcome(self, uid: str, page: str) -> dict[str, Any]:
@@ -145,7 +139,7 @@ class VisitorConsumer(AsyncJsonWebsocketConsumer):
             )
             return
         try:
-            result = await database_sync_to_async(services.chat_message_receive)(
+            result = await db(services.chat_message_receive)(
                 widget=self.widget,
                 uid=self.uid,
                 client_id=client_id,
@@ -168,7 +162,7 @@ class VisitorConsumer(AsyncJsonWebsocketConsumer):
 
     async def _identify(self, content: dict[str, Any]) -> None:
         try:
-            visitor = await database_sync_to_async(services.visitor_identify)(
+            visitor = await db(services.visitor_identify)(
                 widget=self.widget,
                 uid=self.uid,
                 name=str(content.get("name") or ""),
