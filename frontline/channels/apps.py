@@ -19,6 +19,21 @@ class ChannelsAppConfig(AppConfig):
         adapter_register(ApiChannelAdapter())
         adapter_register(EmailChannelAdapter())
         adapter_register(ChatChannelAdapter())
-        subscribe("ticket.created", on_chat_ticket_created, mode="task")
-        subscribe("message.created", on_message_created, mode="task")
-        subscribe("ticket.created", on_ticket_created, mode="task")
+        subscribe(
+            "ticket.created",
+            on_chat_ticket_created,
+            mode="task",
+            when=lambda e: e.data.get("channel") == "chat" and not e.data.get("assignee_id"),
+        )
+        subscribe(
+            "message.created",
+            on_message_created,
+            mode="task",
+            when=lambda e: e.data.get("visibility") == "public",
+        )
+        subscribe(
+            "ticket.created",
+            on_ticket_created,
+            mode="task",
+            when=lambda e: e.data.get("channel") == "email",
+        )

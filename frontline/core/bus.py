@@ -41,7 +41,10 @@ class Event:
         return asdict(self)
 
 
+Condition = Callable[["Event"], bool]
 _handlers: dict[str, list[tuple[Mode, str]]] = defaultdict(list)
+# (mode, path) -> a cheap test on the event; a task is only queued when it passes.
+_conditions: dict[tuple[Mode, str], Condition] = {}
 _paused = threading.local()
 
 
@@ -60,15 +63,23 @@ def _path(handler: Handler) -> str:
     return f"{handler.__module__}:{handler.__qualname__}"
 
 
-def subscribe(event_name: str, handler: Handler, *, mode: Mode = "task") -> None:
-    """Register `handler` for `event_name` ("*" for every event). Idempotent."""
+def subscribe(
+    event_name: str, handler: Handler, *, mode: Mode = "task", when: Condition | None = None
+) -> None:
+    """Register `handler` for `event_name` ("*" for every event). Idempotent.
+
+    `when` filters in the publishing process, so a task that would return at once for most
+    events (a chat-only handler on every new ticket) is not queued at all."""
     entry = (mode, _path(handler))
     if entry not in _handlers[event_name]:
         _handlers[event_name].append(entry)
+    if when is not None:
+        _conditions[entry] = when
 
 
 def unsubscribe_all() -> None:
     _handlers.clear()
+    _conditions.clear()
 
 
 def resolve_handler(path: str) -> Handler:
@@ -106,7 +117,16 @@ def dispatch(event: Event) -> None:
     """Run subscribers; a failing handler is logged and never blocks the others."""
     from frontline.core.tasks import run_event_handler
 
-    for mode, path in [*_handlers.get(event.name, []), *_handlers.get("*", [])]:
+    entries = [*_handlers.get(event.name, []), *_handlers.get("*", [])]
+    # Inline handlers (the realtime push) first: they are what a waiting browser sees, and
+    # queuing tasks can take milliseconds each.
+    for mode, path in sorted(entries, key=lambda entry: entry[0] != "inline"):
+        condition = _conditions.get((mode, path))
+        try:
+            if condition is not None and not condition(event):
+                continue
+        except Exception:  # a broken filter must not lose the event: run the handler
+            logger.exception("condition of %s failed for %s", path, event.name)
         if mode == "inline":
             try:
                 resolve_handler(path)(event)

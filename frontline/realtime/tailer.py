@@ -10,9 +10,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import weakref
+from typing import Any
 
-from channels.db import database_sync_to_async
 from django.conf import settings
+
+from frontline.realtime.base import db
 
 logger = logging.getLogger(__name__)
 
@@ -39,24 +41,40 @@ def _head() -> str:
     return event_feed_head()
 
 
-def _step(cursor: str) -> str:
+def _read(cursor: str) -> tuple[list[tuple[int, str, int | None, dict[str, Any], str]], str]:
     from frontline.core.selectors import event_feed
-    from frontline.realtime.push import push_event, pushed_here
 
     page = event_feed(after=cursor, limit=500)
-    for row in page.events:
-        if row.pk not in pushed_here:
-            pushed_here.add(row.pk)
-            push_event(row.name, row.ticket_id, row.payload, row.actor)
-    return page.next_cursor
+    rows = [(e.pk, e.name, e.ticket_id, e.payload, e.actor) for e in page.events]
+    return rows, page.next_cursor
+
+
+def _push(rows: list[tuple[int, str, int | None, dict[str, Any], str]]) -> None:
+    from frontline.realtime.push import push_event, pushed_here
+
+    for event_id, name, ticket_id, payload, actor in rows:
+        if event_id not in pushed_here:
+            pushed_here.add(event_id)
+            push_event(name, ticket_id, payload, actor)
+
+
+# An event this process committed is marked as pushed right after its commit; wait this long
+# before deciding an event came from elsewhere, so it is not pushed a second time.
+GRACE_SECONDS = 0.2
 
 
 async def _tail(interval: float) -> None:
-    cursor = await database_sync_to_async(_head)()
+    from frontline.realtime.push import pushed_here
+
+    cursor = await db(_head)()
     while True:
         await asyncio.sleep(interval)
         try:
-            cursor = await database_sync_to_async(_step)(cursor)
+            rows, cursor = await db(_read)(cursor)
+            rows = [row for row in rows if row[0] not in pushed_here]
+            if rows:
+                await asyncio.sleep(GRACE_SECONDS)
+                await db(_push)(rows)
         except asyncio.CancelledError:
             raise
         except Exception:

@@ -23,10 +23,13 @@ def explode(event: bus.Event) -> None:
 @pytest.fixture
 def handlers():
     saved = {name: list(entries) for name, entries in bus._handlers.items()}
+    saved_conditions = dict(bus._conditions)
     received.clear()
     yield
     bus._handlers.clear()
     bus._handlers.update(saved)
+    bus._conditions.clear()
+    bus._conditions.update(saved_conditions)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -56,6 +59,41 @@ def test_a_failing_handler_does_not_stop_the_others(handlers):
     bus.subscribe("thing.happened", remember, mode="inline")  # idempotent subscription
     with transaction.atomic():
         bus.publish(bus.Event(name="thing.happened"))
+    assert len(received) == 1
+
+
+order: list[str] = []
+
+
+def first_task(event: bus.Event) -> None:
+    order.append("task")
+
+
+def then_inline(event: bus.Event) -> None:
+    order.append("inline")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_inline_handlers_run_before_tasks_are_queued(handlers):
+    order.clear()
+    bus.subscribe("thing.happened", first_task, mode="task")  # subscribed first
+    bus.subscribe("thing.happened", then_inline, mode="inline")
+    with transaction.atomic():
+        bus.publish(bus.Event(name="thing.happened"))
+    assert order == ["inline", "task"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_when_filters_before_queuing_and_a_broken_filter_still_delivers(handlers):
+    bus.subscribe("thing.happened", remember, mode="task", when=lambda e: e.data.get("ok"))
+    with transaction.atomic():
+        bus.publish(bus.Event(name="thing.happened", data={"ok": False}))
+        bus.publish(bus.Event(name="thing.happened", data={"ok": True}))
+    assert [e.data for e in received] == [{"ok": True}]
+    received.clear()
+    bus.subscribe("thing.happened", remember, mode="task", when=lambda e: 1 / 0)
+    with transaction.atomic():
+        bus.publish(bus.Event(name="thing.happened", data={"ok": False}))
     assert len(received) == 1
 
 
