@@ -8,7 +8,10 @@ matters and a crashed server leaves no ghost viewers behind.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
+
+from django.core.cache import cache
 
 from frontline.core.ratelimit import rate_limit_exceeded
 from frontline.realtime.base import FrontlineConsumer, db
@@ -37,6 +40,37 @@ def _presence_set(user: Any, state: str) -> None:
     agent_presence_set(user=user, presence=state)
 
 
+def _sockets_key(user_id: int) -> str:
+    return f"agent-sockets:{user_id}"
+
+
+def _sockets_change(user_id: int, delta: int) -> int:
+    """Count the agent's open workspace sockets (all processes share the cache in a cluster)."""
+    key = _sockets_key(user_id)
+    cache.add(key, 0, timeout=None)
+    try:
+        return int(cache.incr(key, delta))
+    except ValueError:
+        cache.set(key, max(delta, 0), timeout=None)
+        return max(delta, 0)
+
+
+def _offline_if_gone(user: Any) -> None:
+    """An online agent whose every tab is closed is set offline, so no chat is routed to an
+    empty chair. Away stays away; they set themselves online again when back."""
+    from frontline.accounts.models import AgentProfile, Presence
+
+    if int(cache.get(_sockets_key(user.pk)) or 0) > 0:
+        return
+    if AgentProfile.objects.filter(user=user, presence=Presence.ONLINE).exists():
+        _presence_set(user, Presence.OFFLINE)
+
+
+# Page navigation closes a socket and opens the next within a second or two.
+OFFLINE_AFTER_SECONDS = 30.0
+_pending: set[asyncio.Task[None]] = set()
+
+
 class AgentConsumer(FrontlineConsumer):
     async def connect(self) -> None:
         from frontline.web.common import STAFF
@@ -50,6 +84,7 @@ class AgentConsumer(FrontlineConsumer):
         await self.channel_layer.group_add(AGENTS_GROUP, self.channel_name)
         await self.channel_layer.group_add(user_group(user.pk), self.channel_name)
         await self.accept()
+        await db(_sockets_change)(user.pk, 1)
         tailer_ensure_started()
 
     async def disconnect(self, code: int) -> None:
@@ -59,6 +94,15 @@ class AgentConsumer(FrontlineConsumer):
             await self._unwatch(ticket_id)
         await self.channel_layer.group_discard(AGENTS_GROUP, self.channel_name)
         await self.channel_layer.group_discard(user_group(self.user.pk), self.channel_name)
+        if await db(_sockets_change)(self.user.pk, -1) <= 0:
+            task = asyncio.get_running_loop().create_task(self._offline_later(self.user))
+            _pending.add(task)
+            task.add_done_callback(_pending.discard)
+
+    @staticmethod
+    async def _offline_later(user: Any) -> None:
+        await asyncio.sleep(OFFLINE_AFTER_SECONDS)
+        await db(_offline_if_gone)(user)
 
     def _me(self) -> dict[str, Any]:
         return {"id": self.user.pk, "name": self.user.label}
