@@ -144,14 +144,20 @@ def visitor_token_read(widget: ChatWidget, token: str) -> str | None:
     return uid if isinstance(uid, str) and len(uid) == 32 else None
 
 
+def _web_page(url: str) -> str:
+    """Only an http(s) address is kept: it is shown to agents as a link."""
+    url = (url or "").strip()[:1000]
+    return url if url.lower().startswith(("http://", "https://")) else ""
+
+
 def visitor_touch(
     *, widget: ChatWidget, uid: str, page_url: str = "", user_agent: str = ""
 ) -> ChatVisitor:
     visitor, _ = ChatVisitor.objects.get_or_create(uid=uid, defaults={"widget": widget})
     visitor.last_seen_at = timezone.now()
     fields = ["last_seen_at"]
-    if page_url and page_url[:1000] != visitor.page_url:
-        visitor.page_url = page_url[:1000] if page_url.startswith(("http://", "https://")) else ""
+    if _web_page(page_url) and _web_page(page_url) != visitor.page_url:
+        visitor.page_url = _web_page(page_url)
         fields.append("page_url")
     if user_agent:
         visitor.user_agent = user_agent[:300]
@@ -256,7 +262,7 @@ def chat_message_receive(
         "text": text,
         "name": visitor.name if visitor else "",
         "email": visitor.email if visitor else "",
-        "page_url": page_url[:1000],
+        "page_url": _web_page(page_url),
         "files": [{"filename": u.filename, "content_type": u.content_type} for u in uploads],
     }
     message = InboundMessage(
@@ -271,7 +277,7 @@ def chat_message_receive(
             InboundAttachment(filename=u.filename, content_type=u.content_type, content=u.content)
             for u in uploads
         ),
-        metadata={"widget_id": widget.pk, "page_url": page_url[:1000]},
+        metadata={"widget_id": widget.pk, "page_url": _web_page(page_url)},
         ticket_fields={"team": widget.team_id} if widget.team_id else {},
     )
     result = inbound_message_ingest(
@@ -424,7 +430,11 @@ def chat_offline_message(
         subject=f"Chat message from {name or email}",
         text=text,
         provider_message_id=f"chat-offline:{secrets.token_hex(12)}",
-        metadata={"source": "chat_offline", "widget_id": widget.pk, "page_url": page_url[:1000]},
+        metadata={
+            "source": "chat_offline",
+            "widget_id": widget.pk,
+            "page_url": _web_page(page_url),
+        },
         ticket_fields={"team": widget.team_id} if widget.team_id else {},
     )
     return inbound_message_ingest(

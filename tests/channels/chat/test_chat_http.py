@@ -138,3 +138,21 @@ def test_try_page_is_for_admins(widget, admin_user, agent):
     client.force_login(admin_user)
     page = client.get(f"/chat/{widget.site_key}/try")
     assert page.status_code == 200 and widget.site_key in page.content.decode()
+
+
+def test_the_page_a_visitor_writes_from_is_shown_to_agents_only_if_it_is_a_web_address(
+    widget, agent
+):
+    uid, _ = visitor_token_issue(widget)
+    good = chat_message_receive(
+        widget=widget, uid=uid, client_id="1", text="hi", page_url="https://shop.example.com/p/42"
+    )
+    bad = chat_message_receive(
+        widget=widget, uid=uid, client_id="2", text="hi", page_url="javascript:alert(1)"
+    )
+    assert Message.objects.get(pk=bad.message_id).metadata["page_url"] == ""
+    client = Client()
+    client.force_login(agent)
+    html = client.get(f"/tickets/{good.ticket_id}/").content.decode()
+    assert 'href="https://shop.example.com/p/42"' in html
+    assert "javascript:" not in html
