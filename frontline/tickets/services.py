@@ -592,19 +592,45 @@ def ticket_collaborator_remove(*, ticket: Ticket, user: User, actor: Actor = SYS
     return ticket
 
 
+# A delivery state only moves forward: a late "sent" from the send task must not overwrite the
+# "read" the customer's browser already reported (chat pushes the reply before the task runs).
+DELIVERY_ORDER = [
+    DeliveryState.RECEIVED,
+    DeliveryState.QUEUED,
+    DeliveryState.SENT,
+    DeliveryState.DELIVERED,
+    DeliveryState.READ,
+]
+
+
+def _delivery_states_before(state: str) -> list[str]:
+    if state == DeliveryState.FAILED:
+        return [DeliveryState.QUEUED, DeliveryState.SENT, DeliveryState.DELIVERED]
+    if state not in DELIVERY_ORDER:
+        return []
+    return [s.value for s in DELIVERY_ORDER[: DELIVERY_ORDER.index(DeliveryState(state))]]
+
+
 @transaction.atomic
 def message_delivery_update(
     *, message: Message, state: str, provider_message_id: str = "", error: str = ""
 ) -> Message:
-    """Record the provider's word on an outbound message (sent, delivered, read, failed)."""
+    """Record the provider's word on an outbound message (sent, delivered, read, failed).
+
+    Compare-and-set in the database: a report that would move the state backwards (or repeat
+    it) changes nothing and publishes nothing."""
     _validate_choice("delivery_state", state, DeliveryState.values)
-    message.delivery_state = state
-    message.delivery_error = error
-    fields = ["delivery_state", "delivery_error"]
+    changes: dict[str, Any] = {"delivery_state": state, "delivery_error": error}
     if provider_message_id and not message.provider_message_id:
-        message.provider_message_id = provider_message_id
-        fields.append("provider_message_id")
-    message.save(update_fields=fields)
+        changes["provider_message_id"] = provider_message_id
+    updated = Message.objects.filter(
+        pk=message.pk, delivery_state__in=_delivery_states_before(state)
+    ).update(**changes)
+    if not updated:
+        message.refresh_from_db(fields=["delivery_state", "delivery_error", "provider_message_id"])
+        return message
+    for field, value in changes.items():
+        setattr(message, field, value)
     if state == DeliveryState.FAILED:
         _event(message.ticket, SYSTEM, "delivery_failed", message_id=message.pk, error=error).save()
     publish(
