@@ -79,7 +79,15 @@ def pushes_for(
             )
         )
         out.append((AGENTS_GROUP, {"type": "inbox", "ticket": ticket_id, "event": name}))
-        if data.get("channel") == "chat" and data.get("visibility") == "public" and message_id:
+        # Agents' public chat replies go to the visitor. The visitor's own messages are echoed
+        # to their other tabs by whoever received them (the socket after its ack, the upload
+        # view), which knows the message without reading it back before the ack.
+        if (
+            name != "message.received"
+            and data.get("channel") == "chat"
+            and data.get("visibility") == "public"
+            and message_id
+        ):
             out.extend(_chat_visitor_push(message_id))
     elif name == "message.delivery_updated" and ticket_id is not None:
         out.append(

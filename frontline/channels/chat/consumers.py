@@ -9,6 +9,8 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import parse_qs
 
+from django.utils import timezone
+
 from frontline.channels.chat import services
 from frontline.channels.models import ChatWidget
 from frontline.core.errors import DomainError
@@ -159,6 +161,25 @@ class VisitorConsumer(FrontlineConsumer):
                 "duplicate": result.duplicate,
             }
         )
+        if not result.duplicate:  # the visitor's other tabs show it too
+            await self.channel_layer.group_send(
+                services.visitor_group(self.uid),
+                {
+                    "type": "push",
+                    "payload": {
+                        "type": "message",
+                        "id": result.message_id,
+                        "ticket": result.ticket_id,
+                        "from": "visitor",
+                        "name": "",
+                        "text": str(content.get("text") or "").strip(),
+                        "client_id": client_id,
+                        "state": "received",
+                        "created_at": timezone.now().isoformat(),
+                        "attachments": [],
+                    },
+                },
+            )
 
     async def _identify(self, content: dict[str, Any]) -> None:
         try:

@@ -117,6 +117,12 @@ def widget_upload(request: HttpRequest, widget: Any) -> HttpResponse:
         )
     except DomainError as exc:
         return _error(exc, status=413 if "larger than" in json.dumps(exc.fields) else 400)
+    if not result.duplicate:  # the visitor's tabs show the file (with its signed link)
+        from frontline.realtime.push import group_push
+        from frontline.tickets.models import Message
+
+        stored = Message.objects.prefetch_related("attachments").get(pk=result.message_id)
+        group_push(services.visitor_group(uid), services.chat_message_payload(stored, uid))
     return JsonResponse(
         {
             "type": "ack",
