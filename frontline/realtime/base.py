@@ -28,6 +28,13 @@ def db(func: Callable[P, R]) -> Callable[P, Awaitable[R]]:
 
 
 class FrontlineConsumer(AsyncJsonWebsocketConsumer):
+    async def group_push(self, group: str, payload: dict[str, Any]) -> None:
+        """Send `payload` to every socket in `group` (each consumer's `push` forwards it)."""
+        await self.channel_layer.group_send(group, {"type": "push", "payload": payload})
+
+    async def push(self, event: dict[str, Any]) -> None:
+        await self.send_json(event["payload"])
+
     async def dispatch(self, message: dict[str, Any]) -> None:
         handler = getattr(self, get_handler_name(message), None)
         if handler is None:

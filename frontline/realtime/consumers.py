@@ -18,7 +18,6 @@ from frontline.realtime.base import FrontlineConsumer, db
 from frontline.realtime.push import AGENTS_GROUP, ticket_group, user_group
 from frontline.realtime.tailer import tailer_ensure_started
 
-VIEWER_STATES = {"viewing", "typing", "left"}
 MAX_WATCHED = 20
 
 
@@ -30,8 +29,8 @@ def _can_view(user: Any, ticket_id: int) -> tuple[bool, str]:
     ticket = Ticket.objects.filter(pk=ticket_id).first()
     if ticket is None or not permissions.can_view_ticket(user, ticket):
         return False, ""
-    uid = ticket.thread_key.removeprefix("chat:") if ticket.channel == "chat" else ""
-    return True, uid if ticket.thread_key.startswith("chat:") else ""
+    chat = ticket.channel == "chat" and ticket.thread_key.startswith("chat:")
+    return True, ticket.thread_key.removeprefix("chat:") if chat else ""
 
 
 def _presence_set(user: Any, state: str) -> None:
@@ -108,17 +107,14 @@ class AgentConsumer(FrontlineConsumer):
         return {"id": self.user.pk, "name": self.user.label}
 
     async def _viewer(self, ticket_id: int, state: str, visibility: str = "") -> None:
-        await self.channel_layer.group_send(
+        await self.group_push(
             ticket_group(ticket_id),
             {
-                "type": "push",
-                "payload": {
-                    "type": "viewer",
-                    "ticket": ticket_id,
-                    "user": self._me(),
-                    "state": state,
-                    "visibility": visibility,
-                },
+                "type": "viewer",
+                "ticket": ticket_id,
+                "user": self._me(),
+                "state": state,
+                "visibility": visibility,
             },
         )
 
@@ -159,16 +155,13 @@ class AgentConsumer(FrontlineConsumer):
             if uid and kind == "typing" and visibility == "public":
                 from frontline.channels.chat.services import visitor_group
 
-                await self.channel_layer.group_send(
+                await self.group_push(
                     visitor_group(uid),
                     {
-                        "type": "push",
-                        "payload": {
-                            "type": "typing",
-                            "from": "agent",
-                            "name": self.user.first_name or self.user.username,
-                            "state": state == "typing",
-                        },
+                        "type": "typing",
+                        "from": "agent",
+                        "name": self.user.first_name or self.user.username,
+                        "state": state == "typing",
                     },
                 )
         elif kind == "seen" and ticket_id in self.watching:
@@ -196,10 +189,4 @@ class AgentConsumer(FrontlineConsumer):
 
         uid, ids = await db(chat_mark_read_by_agent)(ticket_id, up_to)
         if uid and ids:
-            await self.channel_layer.group_send(
-                visitor_group(uid),
-                {"type": "push", "payload": {"type": "read", "up_to": max(ids)}},
-            )
-
-    async def push(self, event: dict[str, Any]) -> None:
-        await self.send_json(event["payload"])
+            await self.group_push(visitor_group(uid), {"type": "read", "up_to": max(ids)})

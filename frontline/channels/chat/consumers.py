@@ -162,22 +162,19 @@ class VisitorConsumer(FrontlineConsumer):
             }
         )
         if not result.duplicate:  # the visitor's other tabs show it too
-            await self.channel_layer.group_send(
+            await self.group_push(
                 services.visitor_group(self.uid),
                 {
-                    "type": "push",
-                    "payload": {
-                        "type": "message",
-                        "id": result.message_id,
-                        "ticket": result.ticket_id,
-                        "from": "visitor",
-                        "name": "",
-                        "text": str(content.get("text") or "").strip(),
-                        "client_id": client_id,
-                        "state": "received",
-                        "created_at": timezone.now().isoformat(),
-                        "attachments": [],
-                    },
+                    "type": "message",
+                    "id": result.message_id,
+                    "ticket": result.ticket_id,
+                    "from": "visitor",
+                    "name": "",
+                    "text": str(content.get("text") or "").strip(),
+                    "client_id": client_id,
+                    "state": "received",
+                    "created_at": timezone.now().isoformat(),
+                    "attachments": [],
                 },
             )
 
@@ -197,18 +194,12 @@ class VisitorConsumer(FrontlineConsumer):
     async def _typing_to_agents(self, state: bool) -> None:
         if not self.ticket_id:
             return
-        await self.channel_layer.group_send(
+        await self.group_push(
             ticket_group(self.ticket_id),
             {
-                "type": "push",
-                "payload": {
-                    "type": "typing",
-                    "from": "visitor",
-                    "ticket": self.ticket_id,
-                    "state": state,
-                },
+                "type": "typing",
+                "from": "visitor",
+                "ticket": self.ticket_id,
+                "state": state,
             },
         )
-
-    async def push(self, event: dict[str, Any]) -> None:
-        await self.send_json(event["payload"])

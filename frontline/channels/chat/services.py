@@ -172,7 +172,8 @@ def visitor_identify(
 ) -> ChatVisitor:
     """The visitor told us who they are (pre-chat form, or later). Once an email is given the
     chat belongs to that email's customer: a visitor-only customer is merged into it."""
-    from frontline.customers.models import Customer, Identity
+    from frontline.customers.models import Identity
+    from frontline.customers.selectors import customer_get_active
     from frontline.customers.services import (
         IdentityInput,
         customer_merge,
@@ -197,9 +198,7 @@ def visitor_identify(
     visitor.save(update_fields=["name", "email"])
     if visitor.customer_id is None:
         return visitor  # the first message creates the customer with these details
-    customer = Customer.objects.filter(pk=visitor.customer_id).first()
-    while customer is not None and customer.merged_into_id is not None:
-        customer = Customer.objects.filter(pk=customer.merged_into_id).first()
+    customer = customer_get_active(visitor.customer_id)
     if customer is None:
         return visitor
     if name and not customer.name:

@@ -9,6 +9,7 @@ from functools import wraps
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
@@ -116,7 +117,8 @@ def widget_upload(request: HttpRequest, widget: Any) -> HttpResponse:
             page_url=request.POST.get("page", ""),
         )
     except DomainError as exc:
-        return _error(exc, status=413 if "larger than" in json.dumps(exc.fields) else 400)
+        too_big = any(len(u.content) > settings.ATTACHMENT_MAX_BYTES for u in uploads)
+        return _error(exc, status=413 if too_big else 400)
     if not result.duplicate:  # the visitor's tabs show the file (with its signed link)
         from frontline.realtime.push import group_push
         from frontline.tickets.models import Message
