@@ -229,6 +229,10 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE: dict[str, Any] = {
     # Payloads accepted but left unprocessed by a crashed worker are retried.
     "raw-payloads-sweep": {"task": "frontline.channels.tasks.raw_payloads_sweep", "schedule": 60.0},
+    "delivery-receipts-sweep": {
+        "task": "frontline.channels.tasks.delivery_receipts_sweep",
+        "schedule": 60.0,
+    },
     # IMAP mailboxes are polled when due (backoff after errors is kept per mailbox).
     "imap-poll-due": {"task": "frontline.channels.tasks.imap_poll_due", "schedule": 60.0},
     # Replies whose send task was lost (a process died after the commit) are sent after all.

@@ -8,6 +8,8 @@ from frontline.accounts.models import Role
 from frontline.accounts.services import api_token_create
 from tests.factories import UserFactory
 
+pytest_plugins = ["tests.fakes.provider_server"]
+
 
 def pytest_collection_modifyitems(config, items):
     skip_pg = pytest.mark.skip(reason="needs PostgreSQL (make test runs it there too)")

@@ -1,3 +1,5 @@
+from importlib import import_module
+
 from django.apps import AppConfig
 
 
@@ -19,6 +21,10 @@ class ChannelsAppConfig(AppConfig):
         adapter_register(ApiChannelAdapter())
         adapter_register(EmailChannelAdapter())
         adapter_register(ChatChannelAdapter())
+        for package in ("twilio", "phone", "meta", "webhook"):
+            module = import_module(f"frontline.channels.{package}.adapter")
+            for adapter in module.ADAPTERS:
+                adapter_register(adapter)
         subscribe(
             "ticket.created",
             on_chat_ticket_created,

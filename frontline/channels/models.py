@@ -10,6 +10,8 @@ class PayloadStatus(models.TextChoices):
     PROCESSED = "processed", "Processed"
     DUPLICATE = "duplicate", "Duplicate"
     FAILED = "failed", "Failed"
+    # Kept raw and reported: a payload type this version does not understand (yet).
+    UNSUPPORTED = "unsupported", "Unsupported"
 
 
 class RawPayload(models.Model):
@@ -20,7 +22,7 @@ class RawPayload(models.Model):
     headers = models.JSONField(default=dict, blank=True)
     received_at = models.DateTimeField(auto_now_add=True)
     status = models.CharField(
-        max_length=10, choices=PayloadStatus.choices, default=PayloadStatus.PENDING
+        max_length=12, choices=PayloadStatus.choices, default=PayloadStatus.PENDING
     )
     attempts = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True)
@@ -156,3 +158,118 @@ class ChatVisitor(models.Model):
 
     def __str__(self) -> str:
         return self.name or self.email or f"visitor {self.uid[:8]}"
+
+
+class Provider(models.TextChoices):
+    TWILIO_SMS = "twilio_sms", "SMS (Twilio)"
+    TWILIO_WHATSAPP = "twilio_whatsapp", "WhatsApp (Twilio)"
+    TWILIO_VOICE = "twilio_voice", "Phone (Twilio Voice)"
+    META_MESSENGER = "meta_messenger", "Facebook Messenger"
+    META_INSTAGRAM = "meta_instagram", "Instagram"
+    GENERIC = "generic", "Messaging webhook"
+
+
+# The channel each provider's messages arrive on (and replies go out on).
+PROVIDER_CHANNEL = {
+    Provider.TWILIO_SMS: "sms",
+    Provider.TWILIO_WHATSAPP: "whatsapp",
+    Provider.TWILIO_VOICE: "phone",
+    Provider.META_MESSENGER: "facebook",
+    Provider.META_INSTAGRAM: "instagram",
+    Provider.GENERIC: "webhook",
+}
+
+
+class MessagingAccount(models.Model):
+    """A connected provider account: a Twilio number, a Facebook page, an Instagram account,
+    a bridged network. Its `key` names it in the webhook URL; its secrets (auth token, app
+    secret, page token, HMAC secret) are encrypted at rest in `secrets_encrypted`."""
+
+    provider = models.CharField(max_length=20, choices=Provider.choices)
+    name = models.CharField(max_length=100)
+    key = models.SlugField(max_length=64, unique=True, help_text="public; in the webhook URL")
+    address = models.CharField(
+        max_length=255,
+        blank=True,
+        help_text="our side: E.164 number, page id, Instagram account id, or network name",
+    )
+    account_sid = models.CharField(
+        max_length=64, blank=True, help_text="Twilio account SID or Meta app id"
+    )
+    secrets_encrypted = models.TextField(blank=True, help_text="encrypted JSON of secrets")
+    api_base_url = models.URLField(
+        max_length=500, blank=True, help_text="provider API; empty = the provider's public one"
+    )
+    outbound_url = models.URLField(
+        max_length=500, blank=True, help_text="generic webhook: where replies are posted"
+    )
+    public_url = models.URLField(
+        max_length=500,
+        blank=True,
+        help_text="this account's webhook URL as the provider calls it (signatures cover it)",
+    )
+    team_id = models.BigIntegerField(null=True, blank=True, help_text="new tickets go to it")
+    options = models.JSONField(default=dict, blank=True, help_text="provider-specific settings")
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["provider", "name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_provider_display()})"
+
+    @property
+    def channel(self) -> str:
+        return PROVIDER_CHANNEL[Provider(self.provider)]
+
+
+class DeliveryReceipt(models.Model):
+    """A provider's status report on one of our outbound messages. Reports may arrive before
+    we know the provider's id for the message (the send's answer is still on its way): they
+    are kept here and applied once the message is known."""
+
+    channel = models.CharField(max_length=16)
+    provider_message_id = models.CharField(max_length=255)
+    state = models.CharField(max_length=10)
+    error = models.TextField(blank=True)
+    received_at = models.DateTimeField(auto_now_add=True)
+    applied_at = models.DateTimeField(null=True, blank=True)
+    message_id = models.BigIntegerField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["channel", "provider_message_id"], name="receipt_provider_idx"),
+            models.Index(fields=["applied_at", "received_at"], name="receipt_pending_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel} {self.provider_message_id} {self.state}"
+
+
+class MessageTemplate(models.Model):
+    """A provider-approved template (WhatsApp): the only messages allowed outside the 24-hour
+    customer-service window. `body` shows the text with {{1}}, {{2}} placeholders."""
+
+    account = models.ForeignKey(
+        MessagingAccount, on_delete=models.CASCADE, related_name="templates"
+    )
+    name = models.CharField(max_length=100)
+    language = models.CharField(max_length=16, default="en")
+    content_sid = models.CharField(max_length=64, help_text="the provider's template id")
+    body = models.TextField()
+    variables = models.JSONField(
+        default=list, blank=True, help_text='labels of the placeholders, e.g. ["name", "order"]'
+    )
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name", "language"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "name", "language"], name="template_unique_per_account"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.language})"

@@ -7,7 +7,10 @@ on the message (and a timeline event), never silently.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
+from frontline.channels.models import PROVIDER_CHANNEL
+from frontline.channels.receipts import delivery_receipts_apply
 from frontline.channels.registry import adapter_get
 from frontline.channels.types import Channel, OutboundMessage, SenderIdentity
 from frontline.core.bus import Event
@@ -26,6 +29,8 @@ IDENTITY_KIND_FOR_CHANNEL = {
     Channel.FACEBOOK: ("social", "facebook"),
     Channel.INSTAGRAM: ("social", "instagram"),
 }
+# The generic webhook's identities are `external` ids under the account's network name.
+WEBHOOK_CHANNEL = Channel.WEBHOOK
 
 
 class OutboundRetry(Exception):
@@ -52,11 +57,14 @@ def outbound_message_send(message_id: int, *, final_attempt: bool = True) -> Non
         # Channels without a push (web, portal): the customer reads the reply where they are.
         ticket_services.message_delivery_update(message=message, state=DeliveryState.SENT)
         return
+    context = _sender_for(message)
     kind, network = IDENTITY_KIND_FOR_CHANNEL.get(Channel(message.channel), ("", ""))
+    if message.channel == WEBHOOK_CHANNEL:
+        kind, network = "external", str(context.get("network", ""))
     recipient = ticket_selectors.requester_identity(message.ticket, kind=kind, network=network)
     outbound = OutboundMessage(
         attachments=ticket_selectors.message_attachment_files(message),
-        metadata=_sender_for(message),
+        metadata=context,
         channel=message.channel,
         message_id=message.pk,
         ticket_id=message.ticket_id,
@@ -84,10 +92,31 @@ def outbound_message_send(message_id: int, *, final_attempt: bool = True) -> Non
         provider_message_id=result.provider_message_id,
         error=result.error,
     )
+    if result.provider_message_id:
+        # Reports that raced ahead of this answer were kept; apply them now.
+        delivery_receipts_apply(
+            channel=message.channel, provider_message_id=result.provider_message_id
+        )
 
 
-def _sender_for(message: Message) -> dict[str, str]:
-    """Email replies go out from the mailbox the customer wrote to (else the default)."""
+def _sender_for(message: Message) -> dict[str, Any]:
+    """Where a reply goes out from and what it answers.
+
+    Email: the mailbox the customer wrote to (else the default). Messaging channels: the
+    account the customer last wrote to on this channel (else the channel's default) as
+    `account_id`, the metadata of that last inbound message as `inbound` (its comment or
+    thread), and the message's own metadata (a template to use) as `message`.
+    """
+    if message.channel in PROVIDER_CHANNEL.values():
+        from frontline.channels.accounts import account_for_reply, last_inbound_on_channel
+
+        account = account_for_reply(message.ticket, message.channel)
+        return {
+            "account_id": account.pk if account else None,
+            "network": account.address if account else "",
+            "inbound": last_inbound_on_channel(message.ticket, message.channel),
+            "message": dict(message.metadata or {}),
+        }
     if message.channel != Channel.EMAIL:
         return {}
     from frontline.channels.selectors import mailbox_for_address

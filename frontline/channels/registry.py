@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
 
 from frontline.channels.types import InboundMessage, OutboundMessage, SendResult
@@ -10,8 +11,12 @@ from frontline.channels.types import InboundMessage, OutboundMessage, SendResult
 class ChannelAdapter(Protocol):
     channel: str
 
-    def parse(self, body: bytes, headers: dict[str, str]) -> InboundMessage:
-        """Turn a stored raw payload into an InboundMessage (raise ValueError if malformed)."""
+    def parse(
+        self, body: bytes, headers: dict[str, str]
+    ) -> InboundMessage | Sequence[InboundMessage]:
+        """Turn a stored raw payload into an InboundMessage, or several (a webhook may batch
+        them). Raise ValueError if malformed, UnsupportedPayload for a kind it does not know,
+        PayloadHandled when it held no customer message."""
         ...
 
     def send(self, message: OutboundMessage) -> SendResult:
@@ -23,6 +28,12 @@ class PayloadHandled(Exception):
     """Raised by `parse` when the payload was fully dealt with and holds no customer message
     (a delivery report about one of our own messages, for instance). Its text says what was
     done; the payload is marked processed with that note."""
+
+
+class UnsupportedPayload(Exception):
+    """Raised by `parse` for a well-formed payload of a kind this adapter does not handle
+    (a new webhook field, an event type we do not use). The payload is kept raw with status
+    `unsupported` and reported on the admin page, never dropped."""
 
 
 _adapters: dict[str, ChannelAdapter] = {}

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from frontline.accounts.selectors import agent_resolve, team_resolve
 from frontline.channels.models import Mailbox, PayloadStatus, RawPayload
-from frontline.channels.registry import PayloadHandled, adapter_get
+from frontline.channels.registry import PayloadHandled, UnsupportedPayload, adapter_get
 from frontline.channels.types import THREAD_BY_CUSTOMER, InboundMessage
 from frontline.core.errors import DomainError, ValidationFailed
 from frontline.customers.models import Customer
@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 TICKET_FIELDS_FROM_CHANNEL = {
-    "priority", "type", "tags", "custom_fields", "language", "team", "assignee",
+    "priority", "type", "tags", "custom_fields", "language", "team", "assignee", "is_public",
 }  # fmt: skip
 PAYLOAD_MAX_ATTEMPTS = 5
 
@@ -97,15 +97,21 @@ class RawInput:
     headers: dict[str, str] | None = None
 
 
-def inbound_message_ingest(message: InboundMessage, *, raw: RawInput | None = None) -> IngestResult:
-    """Store `message` on the right ticket, exactly once."""
+def inbound_message_ingest(
+    message: InboundMessage, *, raw: RawInput | None = None, mark_payload: bool = True
+) -> IngestResult:
+    """Store `message` on the right ticket, exactly once.
+
+    `mark_payload=False` leaves the status of its raw payload to the caller (a payload that
+    batches several messages is processed only when all of them are in)."""
     message = replace(message, provider_message_id=_strip_nul(message.provider_message_id))
+    payload_id = message.raw_payload_id if mark_payload else None
     if message.provider_message_id:
         existing = ticket_selectors.message_by_provider_id(
             channel=message.channel, provider_message_id=message.provider_message_id
         )
         if existing is not None:
-            _payload_mark(message.raw_payload_id, PayloadStatus.DUPLICATE, existing)
+            _payload_mark(payload_id, PayloadStatus.DUPLICATE, existing)
             return _duplicate(existing)
     try:
         with transaction.atomic():
@@ -124,7 +130,7 @@ def inbound_message_ingest(message: InboundMessage, *, raw: RawInput | None = No
                     attempts=1,
                 )
             else:
-                _payload_mark(message.raw_payload_id, PayloadStatus.PROCESSED, None, result)
+                _payload_mark(payload_id, PayloadStatus.PROCESSED, None, result)
             return result
     except IntegrityError:
         # Lost a race with the same provider message arriving twice at once.
@@ -133,7 +139,7 @@ def inbound_message_ingest(message: InboundMessage, *, raw: RawInput | None = No
                 channel=message.channel, provider_message_id=message.provider_message_id
             )
             if existing is not None:
-                _payload_mark(message.raw_payload_id, PayloadStatus.DUPLICATE, existing)
+                _payload_mark(payload_id, PayloadStatus.DUPLICATE, existing)
                 return _duplicate(existing)
         raise
 
@@ -160,8 +166,6 @@ def _strip_nul(value: Any) -> Any:
 
 
 def _without_nul(message: InboundMessage) -> InboundMessage:
-    from dataclasses import replace
-
     return replace(
         message,
         text=_strip_nul(message.text),
@@ -315,13 +319,31 @@ def raw_payload_process(payload_id: int) -> IngestResult | None:
             status=PayloadStatus.PROCESSED, processed_at=timezone.now(), error=f"handled: {handled}"
         )
         return None
+    except UnsupportedPayload as unsupported:
+        logger.warning("raw payload %s kept unprocessed: %s", payload_id, unsupported)
+        RawPayload.objects.filter(pk=payload_id).update(
+            status=PayloadStatus.UNSUPPORTED, error=_strip_nul(str(unsupported))[:2000]
+        )
+        return None
     except (ValueError, KeyError, TypeError) as exc:
         _payload_fail(payload_id, f"unparseable payload: {exc}")
         return None
-    from dataclasses import replace
-
+    messages = [parsed] if isinstance(parsed, InboundMessage) else list(parsed)
+    if not messages:
+        RawPayload.objects.filter(pk=payload_id).update(
+            status=PayloadStatus.PROCESSED, processed_at=timezone.now(), error="handled: empty"
+        )
+        return None
     try:
-        return inbound_message_ingest(replace(parsed, raw_payload_id=payload_id))
+        # One payload may batch several messages (Meta does): each is deduplicated on its
+        # own provider id, so a retry after a partial failure ingests only what is missing.
+        batch = len(messages) > 1
+        results = [
+            inbound_message_ingest(replace(each, raw_payload_id=payload_id), mark_payload=not batch)
+            for each in messages
+        ]
+        if batch:
+            _payload_mark(payload_id, PayloadStatus.PROCESSED, None, results[-1])
     except DomainError as exc:
         _payload_fail(payload_id, exc.message)  # the input is refused: retrying cannot help
         return None
@@ -330,6 +352,7 @@ def raw_payload_process(payload_id: int) -> IngestResult | None:
             _payload_fail(payload_id, f"failed {PAYLOAD_MAX_ATTEMPTS} times: {exc!r}"[:2000])
             return None
         raise  # transient (database busy, ...): the task retries with backoff
+    return results[-1]
 
 
 def _payload_fail(payload_id: int, error: str) -> None:

@@ -26,6 +26,15 @@ def raw_payloads_sweep() -> int:
     return len(ids)
 
 
+@shared_task
+def delivery_receipts_sweep() -> int:
+    """Apply delivery reports that arrived before their message was known (beat, every
+    minute)."""
+    from frontline.channels.receipts import delivery_receipts_sweep as sweep
+
+    return sweep()
+
+
 @shared_task(bind=True, acks_late=True, max_retries=8)
 def outbound_message_send_task(self, message_id: int) -> None:  # type: ignore[no-untyped-def]
     from frontline.channels.outbound import OutboundRetry, outbound_message_send

@@ -23,6 +23,7 @@ class Channel(StrEnum):
     PHONE = "phone"
     PORTAL = "portal"
     API = "api"
+    WEBHOOK = "webhook"  # a network or in-house app bridged through the generic webhook
     WEB = "web"  # created by an agent in the workspace
 
     @classmethod
@@ -40,6 +41,7 @@ THREAD_BY_CUSTOMER = frozenset(
         Channel.FACEBOOK,
         Channel.INSTAGRAM,
         Channel.PHONE,
+        Channel.WEBHOOK,
     }
 )
 

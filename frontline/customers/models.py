@@ -34,6 +34,9 @@ class Tier(models.TextChoices):
 class Customer(TimeStampedModel):
     name = models.CharField(max_length=200, blank=True)
     language = models.CharField(max_length=16, blank=True)
+    preferred_channel = models.CharField(
+        max_length=16, blank=True, help_text="where replies go by default; remembered"
+    )
     tier = models.CharField(max_length=16, choices=Tier.choices, default=Tier.STANDARD)
     attributes = models.JSONField(default=dict, blank=True)
     notes = models.TextField(blank=True)
@@ -161,3 +164,38 @@ class CustomerMerge(models.Model):
 
     def __str__(self) -> str:
         return f"merge {self.source_id} -> {self.target_id}"
+
+
+class SuggestionStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    MERGED = "merged", "Merged"
+    DISMISSED = "dismissed", "Not the same person"
+
+
+class MergeSuggestion(models.Model):
+    """Two customers who are probably one person. Offered to agents, never merged silently.
+    The pair is stored with the lower id first so it is found once whichever side asks."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    other = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    reason = models.CharField(max_length=40)
+    evidence = models.JSONField(default=dict, blank=True)
+    status = models.CharField(
+        max_length=10, choices=SuggestionStatus.choices, default=SuggestionStatus.OPEN
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["customer", "other"], name="merge_suggestion_pair"),
+            models.CheckConstraint(
+                condition=models.Q(customer__lt=models.F("other")),
+                name="merge_suggestion_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} ~ {self.other_id} ({self.reason})"

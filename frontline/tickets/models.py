@@ -68,6 +68,8 @@ class Ticket(TimeStampedModel):
     custom_fields = models.JSONField(default=dict, blank=True)
     language = models.CharField(max_length=16, blank=True)
     thread_key = models.CharField(max_length=255, blank=True)
+    # A public social conversation (a comment under a post): replies are visible to everyone.
+    is_public = models.BooleanField(default=False)
     followup_of = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="followups"
     )
@@ -411,3 +413,39 @@ class CustomField(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+class TaskKind(models.TextChoices):
+    TODO = "todo", "To do"
+    CALLBACK = "callback", "Call back"
+
+
+class TicketTask(models.Model):
+    """Something to do on a ticket, with an optional due time: a call-back after a missed
+    call or a voicemail, or an agent's own reminder."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="tasks")
+    kind = models.CharField(max_length=10, choices=TaskKind.choices, default=TaskKind.TODO)
+    title = models.CharField(max_length=255)
+    phone = models.CharField(max_length=32, blank=True, help_text="the number to call back")
+    due_at = models.DateTimeField(null=True, blank=True)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="ticket_tasks",
+    )
+    created_by = models.CharField(max_length=100, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+    done_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["done_at", "due_at", "id"]
+        indexes = [models.Index(fields=["ticket", "done_at"], name="task_ticket_open_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.title}"

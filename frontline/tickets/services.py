@@ -49,9 +49,11 @@ from frontline.tickets.models import (
     SideConversation,
     SideMessage,
     Tag,
+    TaskKind,
     Ticket,
     TicketEvent,
     TicketLink,
+    TicketTask,
     TicketType,
     TimeEntry,
     Visibility,
@@ -185,6 +187,7 @@ def ticket_create(
     language: str = "",
     thread_key: str = "",
     followup_of: Ticket | None = None,
+    is_public: bool = False,
 ) -> Ticket:
     _validate_choice("priority", priority, Priority.values)
     _validate_choice("type", type, TicketType.values)
@@ -213,6 +216,7 @@ def ticket_create(
         thread_key=thread_key[:255],
         followup_of=followup_of,
         solved_at=now if status == Status.SOLVED else None,
+        is_public=bool(is_public),
     )
     tag_objs = _tags_get(tags or [])
     if tag_objs:
@@ -1611,3 +1615,58 @@ def custom_field_delete(*, field: CustomField, actor: Actor) -> None:
     _require_fields_admin(actor)
     _custom_field_publish("custom_field.deleted", field, actor)
     CustomField.objects.filter(pk=field.pk).delete()
+
+
+# --------------------------------------------------------------------------- tasks
+
+
+@transaction.atomic
+def ticket_task_add(
+    *,
+    ticket: Ticket,
+    actor: Actor,
+    title: str,
+    kind: str = TaskKind.TODO,
+    phone: str = "",
+    due_at: datetime | None = None,
+    assignee: User | None = None,
+) -> TicketTask:
+    """Add a to-do (a call-back after a missed call, a reminder) to `ticket`.
+
+    Channels add call-backs as the system; agents need the right to update the ticket."""
+    _validate_choice("kind", kind, TaskKind.values)
+    _require_update(actor, ticket, "ticket")
+    title = title.strip()
+    if not title:
+        raise ValidationFailed("A task needs a title.", fields={"title": ["required"]})
+    task = TicketTask.objects.create(
+        ticket=ticket,
+        kind=kind,
+        title=title[:255],
+        phone=phone[:32],
+        due_at=due_at,
+        assignee=assignee,
+        created_by=actor.label,
+    )
+    _record(
+        ticket.pk, actor, "task_added", "ticket.task_added", task_id=task.pk, title=task.title,
+        task_kind=kind,
+    )  # fmt: skip
+    return task
+
+
+@transaction.atomic
+def ticket_task_complete(*, task: TicketTask, actor: Actor, done: bool = True) -> TicketTask:
+    """Tick a task off (or, with done=False, open it again). Idempotent."""
+    _require_update(actor, task.ticket, "ticket")
+    task = TicketTask.objects.select_for_update().get(pk=task.pk)
+    if (task.done_at is not None) == done:
+        return task
+    task.done_at = timezone.now() if done else None
+    task.done_by = actor.user if done else None
+    task.save(update_fields=["done_at", "done_by"])
+    _record(
+        task.ticket_id, actor, "task_done" if done else "task_reopened", "ticket.task_updated",
+        task_id=task.pk, title=task.title,
+    )  # fmt: skip
+    return task
