@@ -3,16 +3,46 @@ from typing import Any
 from django import forms
 from django.contrib import admin
 
-from frontline.channels.models import ChatVisitor, ChatWidget, Mailbox, RawPayload
+from frontline.channels.models import (
+    ChatVisitor,
+    ChatWidget,
+    DeliveryReceipt,
+    Mailbox,
+    MessageTemplate,
+    MessagingAccount,
+    RawPayload,
+)
 from frontline.core import crypto
 
 
 @admin.register(RawPayload)
 class RawPayloadAdmin(admin.ModelAdmin):
-    list_display = ("id", "channel", "provider_message_id", "status", "attempts", "received_at")
+    """Every accepted payload; filter by status `failed` or `unsupported` to see what needs a
+    look (unsupported ones are kept raw for when a newer version understands them)."""
+
+    list_display = (
+        "id", "channel", "provider_message_id", "status", "attempts", "short_error", "received_at",
+    )  # fmt: skip
     list_filter = ("channel", "status")
-    search_fields = ("provider_message_id",)
+    search_fields = ("provider_message_id", "error")
     readonly_fields = ("body",)
+    actions = ["reprocess"]
+
+    @admin.display(description="error")
+    def short_error(self, obj: RawPayload) -> str:
+        return obj.error if len(obj.error) <= 80 else obj.error[:79] + "…"
+
+    @admin.action(description="Process again (failed or unsupported payloads)")
+    def reprocess(self, request: Any, queryset: Any) -> None:
+        from frontline.channels.models import PayloadStatus
+        from frontline.channels.webhooks import payload_enqueue
+
+        retry = queryset.filter(status__in=[PayloadStatus.FAILED, PayloadStatus.UNSUPPORTED])
+        ids = list(retry.values_list("pk", flat=True))
+        retry.update(status=PayloadStatus.PENDING, error="")
+        for payload_id in ids:
+            payload_enqueue(payload_id)
+        self.message_user(request, f"{len(ids)} payload(s) queued for processing.")
 
 
 # Write-only secret fields of the form -> the encrypted model field they are stored in.
@@ -148,3 +178,101 @@ class ChatVisitorAdmin(admin.ModelAdmin):
     list_display = ("uid", "widget", "name", "email", "customer_id", "last_seen_at")
     search_fields = ("uid", "name", "email")
     list_filter = ("widget",)
+
+
+# Write-only secrets of a messaging account, by provider: form field -> label.
+ACCOUNT_SECRETS = {
+    "auth_token": "Twilio auth token",
+    "app_secret": "Meta app secret",
+    "verify_token": "Meta webhook verify token",
+    "page_token": "Meta page (or Instagram) access token",
+    "signing_secret": "Webhook signing secret",
+}
+
+
+class MessagingAccountForm(forms.ModelForm):
+    auth_token = _secret_field(ACCOUNT_SECRETS["auth_token"])
+    app_secret = _secret_field(ACCOUNT_SECRETS["app_secret"])
+    verify_token = _secret_field(ACCOUNT_SECRETS["verify_token"])
+    page_token = _secret_field(ACCOUNT_SECRETS["page_token"])
+    signing_secret = _secret_field(ACCOUNT_SECRETS["signing_secret"])
+    api_base_url = forms.URLField(
+        required=False, assume_scheme="https", help_text="empty = the provider's public API"
+    )
+    public_url = forms.URLField(
+        required=False,
+        assume_scheme="https",
+        help_text="this server as the provider calls it, when behind a proxy",
+    )
+    outbound_url = forms.URLField(
+        required=False, assume_scheme="https", help_text="generic webhook: where replies go"
+    )
+
+    class Meta:
+        model = MessagingAccount
+        fields = (
+            "provider", "name", "key", "address", "account_sid", "api_base_url", "public_url",
+            "outbound_url", "team_id", "options", "is_active",
+        )  # fmt: skip
+
+    def save(self, commit: bool = True) -> Any:
+        from frontline.channels.accounts import account_secrets_set
+
+        account = super().save(commit=False)
+        if commit:
+            account.save()
+            self.save_m2m()
+        changed = {name: self.cleaned_data.get(name) or "" for name in ACCOUNT_SECRETS}
+        changed = {name: value for name, value in changed.items() if value}
+        if changed:
+            if account.pk is None:
+                account.save()
+            account_secrets_set(account, **changed)  # the others are kept
+        return account
+
+
+class MessageTemplateInline(admin.TabularInline):
+    model = MessageTemplate
+    extra = 0
+    fields = ("name", "language", "content_sid", "body", "variables", "is_active")
+
+
+@admin.register(MessagingAccount)
+class MessagingAccountAdmin(admin.ModelAdmin):
+    form = MessagingAccountForm
+    list_display = ("name", "provider", "address", "key", "webhook_path", "is_active")
+    list_filter = ("provider", "is_active")
+    search_fields = ("name", "address", "key")
+    readonly_fields = ("secrets_stored", "webhook_path", "created_at")
+    inlines = [MessageTemplateInline]
+
+    @admin.display(description="secrets stored")
+    def secrets_stored(self, obj: MessagingAccount) -> str:
+        from frontline.channels.accounts import account_secrets
+
+        return ", ".join(sorted(account_secrets(obj))) or "none"
+
+    @admin.display(description="webhook path")
+    def webhook_path(self, obj: MessagingAccount) -> str:
+        paths = {
+            "twilio_sms": "/channels/twilio/{key}/messages (status: …/status)",
+            "twilio_whatsapp": "/channels/twilio/{key}/messages (status: …/status)",
+            "twilio_voice": "/channels/phone/{key}/calls (transcription: …/transcription)",
+            "meta_messenger": "/channels/meta/{key}",
+            "meta_instagram": "/channels/meta/{key}",
+            "generic": "/channels/webhook/{key}/messages",
+        }
+        return paths.get(obj.provider, "").format(key=obj.key) if obj.key else ""
+
+
+@admin.register(DeliveryReceipt)
+class DeliveryReceiptAdmin(admin.ModelAdmin):
+    list_display = ("id", "channel", "provider_message_id", "state", "applied_at", "received_at")
+    list_filter = ("channel", "state")
+    search_fields = ("provider_message_id",)
+
+
+@admin.register(MessageTemplate)
+class MessageTemplateAdmin(admin.ModelAdmin):
+    list_display = ("name", "language", "account", "content_sid", "is_active")
+    list_filter = ("account", "is_active")

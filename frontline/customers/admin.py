@@ -6,6 +6,7 @@ from frontline.customers.models import (
     CustomerMerge,
     CustomerOrganisation,
     Identity,
+    MergeSuggestion,
     Order,
     Organisation,
 )
@@ -67,3 +68,10 @@ class CustomerEventAdmin(admin.ModelAdmin):
 class CustomerMergeAdmin(admin.ModelAdmin):
     list_display = ("id", "source", "target", "actor", "created_at", "reverted_at")
     raw_id_fields = ("source", "target")
+
+
+@admin.register(MergeSuggestion)
+class MergeSuggestionAdmin(admin.ModelAdmin):
+    list_display = ("id", "customer", "other", "reason", "status", "created_at", "decided_by")
+    list_filter = ("status", "reason")
+    raw_id_fields = ("customer", "other")

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from frontline.channels.types import Channel
 from frontline.core.bus import Event, publish
 from frontline.core.errors import Conflict, NotFound, ValidationFailed
 from frontline.customers.models import (
@@ -82,12 +83,16 @@ def customer_create(
 
 @transaction.atomic
 def customer_update(*, customer: Customer, actor: str = "system", **changes: Any) -> Customer:
-    allowed = {"name", "language", "tier", "attributes", "notes"}
+    allowed = {"name", "language", "tier", "attributes", "notes", "preferred_channel"}
     unknown = set(changes) - allowed
     if unknown:
         raise ValidationFailed("Unknown fields.", fields={f: ["unknown field"] for f in unknown})
     if "tier" in changes and changes["tier"] not in Tier.values:
         raise ValidationFailed("Unknown tier.", fields={"tier": [str(Tier.values)]})
+    if changes.get("preferred_channel") and changes["preferred_channel"] not in {
+        c.value for c in Channel
+    }:
+        raise ValidationFailed("Unknown channel.", fields={"preferred_channel": ["unknown"]})
     diff = {}
     for field, value in changes.items():
         old = getattr(customer, field)
@@ -340,9 +345,17 @@ def organisation_update(*, organisation: Organisation, **changes: Any) -> Organi
 def customer_organisation_add(
     *, customer: Customer, organisation: Organisation, primary: bool = False
 ) -> CustomerOrganisation:
-    membership, _ = CustomerOrganisation.objects.get_or_create(
+    membership, created = CustomerOrganisation.objects.get_or_create(
         customer=customer, organisation=organisation
     )
+    if created:
+        publish(
+            Event(
+                name="customer.organisation_added",
+                customer_id=customer.pk,
+                data={"organisation_id": organisation.pk},
+            )
+        )
     if primary or not customer.memberships.filter(is_primary=True).exists():
         customer.memberships.filter(is_primary=True).exclude(pk=membership.pk).update(
             is_primary=False

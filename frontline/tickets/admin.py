@@ -11,6 +11,7 @@ from frontline.tickets.models import (
     Ticket,
     TicketEvent,
     TicketLink,
+    TicketTask,
     TimeEntry,
 )
 
@@ -127,3 +128,10 @@ class CannedResponseAdmin(admin.ModelAdmin):
 class CustomFieldAdmin(admin.ModelAdmin):
     list_display = ("key", "label", "type", "required_on_solve", "active", "position")
     list_filter = ("type", "active")
+
+
+@admin.register(TicketTask)
+class TicketTaskAdmin(admin.ModelAdmin):
+    list_display = ("id", "ticket", "kind", "title", "due_at", "assignee", "done_at")
+    list_filter = ("kind",)
+    raw_id_fields = ("ticket", "assignee", "done_by")

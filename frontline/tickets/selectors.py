@@ -482,3 +482,22 @@ def custom_fields_list(*, active_only: bool = False) -> list[CustomField]:
     if active_only:
         qs = qs.filter(active=True)
     return list(qs.order_by("position", "key"))
+
+
+def customer_conversation(
+    tickets: QuerySet[Ticket],
+    *,
+    include_internal: bool,
+    before_id: int | None = None,
+    limit: int = 50,
+) -> list[Message]:
+    """Every message of `tickets` (one customer's, as far as the viewer may see), on every
+    channel, newest first: the customer's whole history in one timeline."""
+    qs = Message.objects.filter(ticket__in=tickets).select_related(
+        "ticket", "author_user", "author_customer"
+    )
+    if not include_internal:
+        qs = qs.filter(visibility="public")
+    if before_id is not None:
+        qs = qs.filter(pk__lt=before_id)
+    return list(qs.order_by("-created_at", "-id")[:limit])

@@ -22,13 +22,14 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db.models import Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from frontline.accounts.models import STAFF_ROLES, Role, Team, User
-from frontline.channels.outbound import IDENTITY_KIND_FOR_CHANNEL
-from frontline.channels.registry import adapter_get
+from frontline.channels import replies
 from frontline.core.errors import DomainError
 from frontline.customers import services as customer_services
+from frontline.customers import suggestions as customer_suggestions
 from frontline.customers.models import Customer, Identity
 from frontline.customers.selectors import customer_order_totals
 from frontline.tickets import permissions, selectors, services
@@ -127,6 +128,12 @@ def _event_line(event: TicketEvent, people: dict[int, User]) -> EventLine | None
         "side_message_added": ("message-square", "wrote in a side conversation"),
         "side_conversation_closed": ("message-square", "closed a side conversation"),
         "delivery_failed": ("triangle-alert", f"delivery failed: {data.get('error', '')}"),
+        "task_added": (
+            "phone-missed" if data.get("task_kind") == "callback" else "list-todo",
+            f"added the task “{data.get('title', '')}”",
+        ),
+        "task_done": ("square-check", f"completed the task “{data.get('title', '')}”"),
+        "task_reopened": ("square", f"reopened the task “{data.get('title', '')}”"),
         "collaborator_added": ("user-check", f"added {person(event.new_value)} as collaborator"),
         "collaborator_removed": ("user-x", f"removed {person(event.old_value)} as collaborator"),
         "incidents_solved": (
@@ -188,19 +195,34 @@ def _timeline(
 # --------------------------------------------------------------------------- the page
 
 
-def _reply_channels(ticket: Ticket, identities: list[Identity]) -> list[str]:
-    """The ticket's channel, then every other channel the requester can be reached on: one
-    with a sending adapter and an identity of the kind it sends to."""
-    have = {(i.kind, i.network) for i in identities}
-    channels = [ticket.channel]
-    for channel, identity_kind in IDENTITY_KIND_FOR_CHANNEL.items():
-        if (
-            channel.value not in channels
-            and identity_kind in have
-            and adapter_get(channel.value) is not None
-        ):
-            channels.append(channel.value)
-    return channels
+OTHER_CHANNEL_MESSAGES_SHOWN = 6
+
+
+def _other_channel_messages(user: User, ticket: Ticket) -> list[Message]:
+    """The customer's latest messages in their other tickets (any channel), for the sidebar:
+    what they said elsewhere lately, without leaving this ticket."""
+    others = permissions.tickets_visible_to(
+        user, Ticket.objects.filter(requester_id=ticket.requester_id).exclude(pk=ticket.pk)
+    )
+    return selectors.customer_conversation(
+        others, include_internal=False, limit=OTHER_CHANNEL_MESSAGES_SHOWN
+    )
+
+
+def _reply_context(
+    ticket: Ticket, identities: list[Identity], messages_: list[Any]
+) -> dict[str, Any]:
+    """The composer's channel choice: where the customer can be answered, which channel is
+    selected first, and each channel's rules (WhatsApp's window, public replies, SMS)."""
+    available = replies.reply_channels(ticket, identities)
+    last_public = next((m.channel for m in reversed(messages_) if m.visibility == "public"), "")
+    return {
+        "reply_channels": available,
+        "reply_default": replies.reply_default_channel(
+            ticket, available, last_public_channel=last_public
+        ),
+        "reply_rules": [replies.reply_rules(ticket, c.channel) for c in available],
+    }
 
 
 @dataclass(frozen=True)
@@ -284,7 +306,10 @@ def _ticket_page(
         "custom_fields": [
             FieldInput(d, (ticket.custom_fields or {}).get(d.key)) for d in definitions
         ],
-        "reply_channels": _reply_channels(ticket, identities),
+        **_reply_context(ticket, identities, messages_),
+        "tasks": list(ticket.tasks.select_related("assignee", "done_by")),
+        "other_channel_messages": _other_channel_messages(user, ticket),
+        "merge_suggestions": len(customer_suggestions.suggestions_open_for(requester)),
         "canned": selectors.canned_responses_for(user) if can_note else [],
         "collaborators": list(ticket.collaborators.all()),
         "invitable": [u for u in staff if u.pk not in collaborator_ids],
@@ -413,10 +438,24 @@ def ticket_message_post(request: HttpRequest, ticket_id: int) -> HttpResponse:
     if not allowed:
         raise DjangoPermissionDenied("You may not write here.")
     channel: str | None = None
+    text = request.POST.get("text", "")
+    metadata: dict[str, Any] = {}
     if visibility == "public":
         channel = request.POST.get("channel") or ticket.channel
-        if channel not in _reply_channels(ticket, list(ticket.requester.identities.all())):
-            messages.error(request, f"The customer cannot be reached by {channel} on this ticket.")
+        reachable = replies.reply_channels(ticket, list(ticket.requester.identities.all()))
+        if channel not in {c.channel for c in reachable}:
+            label = replies.channel_label(channel)
+            messages.error(request, f"The customer cannot be reached by {label} on this ticket.")
+            return _ticket_page(request, user, ticket, status=422, **_draft(request))
+        try:
+            template_id = request.POST.get("template", "")
+            if template_id:
+                text, metadata = replies.reply_template(
+                    ticket, channel, template_id, _template_variables(request, template_id)
+                )
+            replies.reply_check(ticket, channel, template=metadata.get("template"))
+        except DomainError as exc:
+            messages.error(request, _describe(exc))
             return _ticket_page(request, user, ticket, status=422, **_draft(request))
     if visibility == "public" and not request.POST.get("confirm_collision"):
         collision = _collision(ticket, user, request.POST.get("seen_message_id", ""))
@@ -435,11 +474,16 @@ def ticket_message_post(request: HttpRequest, ticket_id: int) -> HttpResponse:
         services.message_add(
             ticket=ticket,
             actor=Actor.for_user(user),
-            text=request.POST.get("text", ""),
+            text=text,
             visibility=visibility,
             channel=channel,
             attachments=uploads,
+            metadata=metadata,
         )
+        if channel and channel != ticket.channel:
+            replies.preferred_channel_remember(
+                ticket.requester, channel, actor=Actor.for_user(user).label
+            )
         new_status = request.POST.get("status")
         if (
             new_status
@@ -450,6 +494,16 @@ def ticket_message_post(request: HttpRequest, ticket_id: int) -> HttpResponse:
     except DomainError as exc:
         messages.error(request, _describe(exc))
     return redirect("web:ticket_detail", ticket_id=ticket.pk)
+
+
+def _template_variables(request: HttpRequest, template_id: str) -> dict[str, str]:
+    """The values filled in for template `template_id`: fields `tvar-<id>-<n>` -> {"n": value}."""
+    prefix = f"tvar-{template_id}-"
+    return {
+        key.removeprefix(prefix): request.POST.get(key, "").strip()
+        for key in request.POST
+        if key.startswith(prefix)
+    }
 
 
 def _canned_find(user: User, request: HttpRequest) -> CannedResponse | None:
@@ -881,6 +935,44 @@ def ticket_customer_notes_post(request: HttpRequest, user: User, ticket: Ticket)
             customer=ticket.requester, actor=Actor.for_user(user).label, notes=notes
         ),
         "Customer notes saved.",
+    )
+
+
+# --------------------------------------------------------------------------- tasks
+
+
+@ticket_action(permissions.can_update_ticket)
+def ticket_task_add_post(request: HttpRequest, user: User, ticket: Ticket) -> None:
+    due = request.POST.get("due_at", "").strip()
+    due_at = None
+    if due:
+        try:
+            due_at = timezone.make_aware(datetime.fromisoformat(due))
+        except ValueError:
+            messages.error(request, "The due time is not a date and time.")
+            return
+    _attempt(
+        request,
+        lambda: services.ticket_task_add(
+            ticket=ticket,
+            actor=Actor.for_user(user),
+            title=request.POST.get("title", ""),
+            due_at=due_at,
+        ),
+        "Task added.",
+    )
+
+
+@ticket_action(permissions.can_update_ticket)
+def ticket_task_done_post(request: HttpRequest, user: User, ticket: Ticket, task_id: int) -> None:
+    task = ticket.tasks.filter(pk=task_id).first()
+    if task is None:
+        raise Http404("No such task")
+    done = request.POST.get("done", "1") == "1"
+    _attempt(
+        request,
+        lambda: services.ticket_task_complete(task=task, actor=Actor.for_user(user), done=done),
+        "Task done." if done else "Task reopened.",
     )
 
 

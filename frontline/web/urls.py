@@ -5,7 +5,7 @@ from django.http import HttpResponseBase
 from django.urls import path
 from django.views.generic import RedirectView
 
-from frontline.web import ticket_views, views
+from frontline.web import customer_views, ticket_views, views
 
 app_name = "web"
 
@@ -35,6 +35,8 @@ TICKET_ROUTES: list[tuple[str, Callable[..., HttpResponseBase]]] = [
     ("time/stop/", ticket_views.ticket_timer_stop_post),
     ("time/<int:entry_id>/delete/", ticket_views.ticket_time_delete_post),
     ("customer-notes/", ticket_views.ticket_customer_notes_post),
+    ("tasks/", ticket_views.ticket_task_add_post),
+    ("tasks/<int:task_id>/done/", ticket_views.ticket_task_done_post),
 ]
 
 urlpatterns = [
@@ -63,6 +65,23 @@ urlpatterns = [
         "attachments/<int:attachment_id>/<str:filename>",
         ticket_views.attachment_download,
         name="attachment_download",
+    ),
+    path("customers/", customer_views.customer_list_view, name="customer_list"),
+    path("customers/<int:customer_id>/", customer_views.customer_detail, name="customer_detail"),
+    path(
+        "customers/<int:customer_id>/profile/",
+        customer_views.customer_profile_post,
+        name="customer_profile_post",
+    ),
+    path(
+        "customers/<int:customer_id>/suggestions/<int:suggestion_id>/",
+        customer_views.customer_suggestion_post,
+        name="customer_suggestion_post",
+    ),
+    path(
+        "customers/<int:customer_id>/merges/<int:merge_id>/undo/",
+        customer_views.customer_merge_undo_post,
+        name="customer_merge_undo_post",
     ),
     path("styleguide/", views.styleguide, name="styleguide"),
     path("healthz", views.healthz, name="healthz"),

@@ -236,7 +236,7 @@ def test_reply_via_lists_the_channels_the_customer_can_be_reached_on(agent, tick
     refused = post(
         client, ticket, "messages/", {"text": "By SMS", "visibility": "public", "channel": "sms"}
     )
-    assert refused.status_code == 422 and "cannot be reached by sms" in refused.content.decode()
+    assert refused.status_code == 422 and "cannot be reached by SMS" in refused.content.decode()
     assert "By SMS</textarea>" in refused.content.decode()
     assert not Message.objects.filter(text="By SMS").exists()
     post(client, ticket, "messages/", {"text": "A note", "visibility": "internal", "channel": "x"})

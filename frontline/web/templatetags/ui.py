@@ -40,6 +40,7 @@ CHANNEL_ICONS = {
     "portal": "globe",
     "api": "code",
     "web": "globe",
+    "webhook": "webhook",
 }
 
 _ICON_NAME = re.compile(r"^[a-z0-9-]+$")
@@ -163,3 +164,11 @@ def hours_since(value: datetime | None) -> float:
 def status_label(value: str) -> str:
     """ "on_hold" -> "on-hold", as tickets show their status."""
     return str(value).replace("_", "-")
+
+
+@register.filter
+def channel_name(value: str) -> str:
+    """ "sms" -> "SMS", "facebook" -> "Messenger": the channel as agents call it."""
+    from frontline.channels.replies import channel_label
+
+    return channel_label(str(value))

@@ -29,6 +29,7 @@ def workspace_nav(context: template.Context) -> dict[str, Any]:
         "current_view": context.get("current_view", ""),
         "user": user,
         "on_styleguide": path.startswith("/styleguide/"),
+        "on_customers": path.startswith("/customers/"),
     }
 
 

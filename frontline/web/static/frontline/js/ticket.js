@@ -32,7 +32,63 @@
     });
     Array.prototype.forEach.call(document.querySelectorAll("[data-note-only]"), function (el) { el.hidden = mode !== "internal"; });
     Array.prototype.forEach.call(document.querySelectorAll("[data-public-only]"), function (el) { el.hidden = mode !== "public"; });
+    syncChannel();
   }
+
+  /* ---------- reply channel: its rules, WhatsApp templates, the SMS segment counter ---------- */
+  var channelInput = document.querySelector("[data-reply-channel]");
+
+  function syncChannel() {
+    var channel = channelInput ? channelInput.value : "";
+    var isPublic = !visibility || visibility.value === "public";
+    Array.prototype.forEach.call(document.querySelectorAll("[data-channel-only]"), function (el) {
+      el.removeAttribute("data-channel-hidden");  /* the no-script default; the select rules now */
+      el.hidden = !isPublic || el.getAttribute("data-channel-only") !== channel;
+    });
+    syncTemplate();
+  }
+
+  function syncTemplate() {
+    var select = document.querySelector("[data-template-select]");
+    var chosen = select && !select.closest("[hidden]") ? select.value : "";
+    Array.prototype.forEach.call(document.querySelectorAll("[data-template-fields]"), function (el) {
+      el.hidden = el.getAttribute("data-template-fields") !== chosen;
+    });
+    if (text) {
+      text.required = !chosen;
+      text.disabled = !!chosen;
+    }
+  }
+
+  /* GSM 03.38: the basic set costs one unit, the extension set two; anything else needs
+   * UCS-2 (70 characters a part, 67 when split; astral characters count twice). */
+  var GSM_BASIC = "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà";
+  var GSM_EXTENDED = "^{}\\[~]|€\f";
+  function smsSegments(value) {
+    var gsm = true, units = 0, chars = Array.from(value);
+    chars.forEach(function (c) {
+      if (GSM_BASIC.indexOf(c) >= 0) units += 1;
+      else if (GSM_EXTENDED.indexOf(c) >= 0) units += 2;
+      else gsm = false;
+    });
+    if (!gsm) units = chars.reduce(function (n, c) { return n + (c.codePointAt(0) > 0xffff ? 2 : 1); }, 0);
+    var single = gsm ? 160 : 70, part = gsm ? 153 : 67;
+    var segments = units === 0 ? 0 : units <= single ? 1 : Math.ceil(units / part);
+    return { encoding: gsm ? "GSM-7" : "UCS-2", units: units, segments: segments };
+  }
+  function syncCounter() {
+    var counter = document.querySelector("[data-sms-counter]");
+    if (!counter || !text) return;
+    var info = smsSegments(text.value);
+    counter.textContent = info.units + (info.encoding === "GSM-7" ? " characters" : " characters (Unicode)") +
+      " · " + info.segments + " SMS part" + (info.segments === 1 ? "" : "s");
+  }
+  if (channelInput) channelInput.addEventListener("change", syncChannel);
+  document.addEventListener("change", function (event) {
+    if (event.target.matches && event.target.matches("[data-template-select]")) syncTemplate();
+  });
+  if (text) text.addEventListener("input", syncCounter);
+  syncCounter();
 
   function setMode(mode, focus) {
     if (!visibility || !hasOption(mode)) return false;

@@ -1,0 +1,183 @@
+"""The common part of the messaging channels: accounts, batched and unsupported payloads,
+delivery reports in any order, and which account a reply goes out from."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from frontline.channels import registry
+from frontline.channels.accounts import (
+    account_create,
+    account_for_reply,
+    account_secret,
+    account_secrets_set,
+)
+from frontline.channels.models import DeliveryReceipt, PayloadStatus, RawPayload
+from frontline.channels.outbound import outbound_message_send
+from frontline.channels.receipts import (
+    delivery_receipts_apply,
+    delivery_receipts_sweep,
+    delivery_report,
+)
+from frontline.channels.registry import UnsupportedPayload
+from frontline.channels.services import raw_payload_process, raw_payload_store
+from frontline.channels.types import InboundMessage, SenderIdentity, SendResult
+from frontline.core import bus
+from frontline.tickets.actors import Actor
+from frontline.tickets.models import DeliveryState, Message
+from frontline.tickets.services import message_add
+from tests.factories import TicketFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+class BatchAdapter:
+    """A provider that batches messages in one payload, like Meta does."""
+
+    channel = "social"
+
+    def __init__(self) -> None:
+        self.sent: list = []
+        self.fail_on: str | None = None
+
+    def parse(self, body: bytes, headers: dict[str, str]) -> list[InboundMessage]:
+        data = json.loads(body)
+        if data.get("kind") == "mystery":
+            raise UnsupportedPayload("a mystery event")
+        messages = []
+        for item in data["messages"]:
+            if item["id"] == self.fail_on:
+                raise RuntimeError("database went away")
+            messages.append(
+                InboundMessage(
+                    channel="social",
+                    sender=SenderIdentity(kind="social", value=item["from"], network="testnet"),
+                    text=item["text"],
+                    provider_message_id=item["id"],
+                    metadata={"account_id": int(headers.get("account_id", 0)) or None},
+                )
+            )
+        return messages
+
+    def send(self, message):  # type: ignore[no-untyped-def]
+        self.sent.append(message)
+        return SendResult(provider_message_id=f"out-{message.message_id}", state="sent")
+
+
+@pytest.fixture
+def batch_adapter(monkeypatch):
+    adapter = BatchAdapter()
+    monkeypatch.setitem(registry._adapters, "social", adapter)
+    return adapter
+
+
+def _store(body: dict, provider_id: str = "") -> int:
+    payload, _ = raw_payload_store(
+        channel="social", body=json.dumps(body).encode(), provider_message_id=provider_id
+    )
+    return payload.pk
+
+
+def test_account_secrets_are_encrypted_and_kept_apart():
+    account = account_create(
+        provider="twilio_sms", name="Support SMS", address="+14155550100",
+        secrets={"auth_token": "s3cret"},
+    )  # fmt: skip
+    assert "s3cret" not in account.secrets_encrypted
+    assert account_secret(account, "auth_token") == "s3cret"
+    account_secrets_set(account, verify_token="v")
+    assert account_secret(account, "auth_token") == "s3cret"
+    assert account.channel == "sms"
+    assert account.key.startswith("support-sms-")
+
+
+def test_a_batched_payload_gives_each_message_once_even_after_a_failure(batch_adapter):
+    body = {
+        "messages": [
+            {"id": "m1", "from": "ana", "text": "first"},
+            {"id": "m2", "from": "ben", "text": "second"},
+        ]
+    }
+    batch_adapter.fail_on = "m2"
+    payload_id = _store(body)
+    with pytest.raises(RuntimeError):
+        raw_payload_process(payload_id)
+    assert RawPayload.objects.get(pk=payload_id).status == PayloadStatus.PENDING
+    batch_adapter.fail_on = None
+    raw_payload_process(payload_id)  # the retry
+    texts = sorted(Message.objects.filter(channel="social").values_list("text", flat=True))
+    assert texts == ["first", "second"]
+    assert RawPayload.objects.get(pk=payload_id).status == PayloadStatus.PROCESSED
+    raw_payload_process(payload_id)
+    assert Message.objects.filter(channel="social").count() == 2
+
+
+def test_unsupported_payloads_are_kept_raw_and_reported(batch_adapter):
+    payload_id = _store({"kind": "mystery"})
+    assert raw_payload_process(payload_id) is None
+    payload = RawPayload.objects.get(pk=payload_id)
+    assert payload.status == PayloadStatus.UNSUPPORTED
+    assert "mystery" in payload.error
+    assert json.loads(bytes(payload.body)) == {"kind": "mystery"}
+
+
+def _reply(ticket, channel="sms") -> Message:
+    with bus.paused():
+        return message_add(
+            ticket=ticket, actor=Actor.for_user(UserFactory()), text="Hello", channel=channel
+        )
+
+
+def test_delivery_reports_only_move_forward():
+    ticket = TicketFactory(channel="sms")
+    message = _reply(ticket)
+    Message.objects.filter(pk=message.pk).update(
+        provider_message_id="SM1", delivery_state=DeliveryState.SENT
+    )
+    assert delivery_report(channel="sms", provider_message_id="SM1", state="read")
+    assert not delivery_report(channel="sms", provider_message_id="SM1", state="delivered")
+    message.refresh_from_db()
+    assert message.delivery_state == "read"
+    assert DeliveryReceipt.objects.filter(provider_message_id="SM1").count() == 2
+
+
+def test_reports_before_the_message_is_known_are_applied_when_it_is():
+    ticket = TicketFactory(channel="sms")
+    message = _reply(ticket)
+    assert not delivery_report(channel="sms", provider_message_id="SM9", state="delivered")
+    assert not delivery_report(channel="sms", provider_message_id="SM9", state="sent")
+    assert delivery_receipts_sweep() == 0  # still unknown
+    Message.objects.filter(pk=message.pk).update(
+        provider_message_id="SM9", delivery_state=DeliveryState.SENT
+    )
+    assert delivery_receipts_sweep() == 2
+    message.refresh_from_db()
+    assert message.delivery_state == "delivered"
+    assert delivery_receipts_apply(channel="sms", provider_message_id="SM9") == 0
+
+
+def test_a_send_applies_reports_that_raced_ahead_of_it(batch_adapter):
+    ticket = TicketFactory(channel="social")
+    message = _reply(ticket, channel="social")
+    delivery_report(channel="social", provider_message_id=f"out-{message.pk}", state="read")
+    outbound_message_send(message.pk)
+    message.refresh_from_db()
+    assert message.provider_message_id == f"out-{message.pk}"
+    assert message.delivery_state == "read"
+
+
+def test_replies_go_out_from_the_account_the_customer_wrote_to():
+    first = account_create(provider="twilio_sms", name="Main", address="+14155550100")
+    second = account_create(provider="twilio_sms", name="Billing", address="+14155550199")
+    ticket = TicketFactory(channel="sms")
+    assert account_for_reply(ticket, "sms") == first  # nothing inbound yet: the default
+    Message.objects.create(
+        ticket=ticket, visibility="public", direction="inbound", author_type="customer",
+        channel="sms", text="hi", metadata={"account_id": second.pk},
+    )  # fmt: skip
+    assert account_for_reply(ticket, "sms") == second
+    second.is_active = False
+    second.save()
+    assert account_for_reply(ticket, "sms") == first
