@@ -6,13 +6,17 @@ on the message (and a timeline event), never silently.
 
 from __future__ import annotations
 
+import json
 import logging
+from pathlib import Path
 from typing import Any
+
+from django.conf import settings
 
 from frontline.channels.models import PROVIDER_CHANNEL
 from frontline.channels.receipts import delivery_receipts_apply
 from frontline.channels.registry import adapter_get
-from frontline.channels.types import Channel, OutboundMessage, SenderIdentity
+from frontline.channels.types import Channel, OutboundMessage, SenderIdentity, SendResult
 from frontline.core.bus import Event
 from frontline.tickets import selectors as ticket_selectors
 from frontline.tickets import services as ticket_services
@@ -77,7 +81,7 @@ def outbound_message_send(message_id: int, *, final_attempt: bool = True) -> Non
         in_reply_to=ticket_selectors.ticket_provider_ids(message.ticket),
     )
     try:
-        result = adapter.send(outbound)
+        result = _sandbox_send(outbound) or adapter.send(outbound)
     except Exception as exc:
         logger.warning("send of message %s failed: %s", message_id, exc)
         if final_attempt:
@@ -97,6 +101,32 @@ def outbound_message_send(message_id: int, *, final_attempt: bool = True) -> Non
         delivery_receipts_apply(
             channel=message.channel, provider_message_id=result.provider_message_id
         )
+
+
+def _sandbox_send(outbound: OutboundMessage) -> SendResult | None:
+    """Accounts marked `{"sandbox": true}` (the demo's) deliver nothing: the request is written
+    to <data dir>/outbox/<channel>/ instead, as embedded mode does with email."""
+    account_id = outbound.metadata.get("account_id")
+    if not account_id:
+        return None
+    from frontline.channels.accounts import account_get
+
+    account = account_get(account_id)
+    if account is None or not account.options.get("sandbox"):
+        return None
+    folder = Path(settings.DATA_DIR) / "outbox" / outbound.channel
+    folder.mkdir(parents=True, exist_ok=True)
+    record = {
+        "account": account.key,
+        "to": outbound.recipient.value,
+        "text": outbound.text,
+        "ticket_id": outbound.ticket_id,
+        "message_id": outbound.message_id,
+        "template": outbound.metadata.get("message", {}).get("template"),
+        "public": bool(outbound.metadata.get("inbound", {}).get("public")),
+    }
+    (folder / f"message-{outbound.message_id}.json").write_text(json.dumps(record, indent=2))
+    return SendResult(provider_message_id=f"sandbox-{outbound.message_id}", state="sent")
 
 
 def _sender_for(message: Message) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import random
+import secrets
 import struct
 import time
 import unicodedata
@@ -40,6 +41,8 @@ from frontline.accounts.services import (
     team_create,
     user_create,
 )
+from frontline.channels.accounts import account_create
+from frontline.channels.models import MessageTemplate, MessagingAccount
 from frontline.channels.services import inbound_message_ingest, mailbox_ensure
 from frontline.channels.types import (
     THREAD_BY_CUSTOMER,
@@ -1945,6 +1948,79 @@ DEMO_MAILBOX = "support@example.com"
 
 DEMO_CHAT_SITE_KEY = "trailpeak-demo"
 
+# Connected accounts for the demo's messaging channels. They are sandboxes: replies are
+# written to <data dir>/outbox/<channel>/ instead of reaching a provider (nothing is set up
+# with Twilio or Meta on a laptop), so agents can answer every demo ticket.
+DEMO_ACCOUNTS: tuple[tuple[str, str, str, str], ...] = (
+    ("twilio_sms", "demo-sms", "Trailpeak SMS", "+14155550134"),
+    ("twilio_whatsapp", "demo-whatsapp", "Trailpeak WhatsApp", "+14155550135"),
+    ("twilio_voice", "demo-phone", "Trailpeak support line", "+14155550136"),
+    ("meta_messenger", "demo-messenger", "Trailpeak on Facebook", "104857600000001"),
+    ("meta_instagram", "demo-instagram", "@trailpeak", "17841400000000001"),
+    ("generic", "demo-webhook", "Shop app (webhook)", "shopapp"),
+)
+DEMO_WHATSAPP_TEMPLATES: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
+    (
+        "order_update",
+        "HXdemo0000000000000000000000000001",
+        "Hi {{1}}, there is news about your order {{2}}. Reply to this message and we will "
+        "pick up the conversation.",
+        ("name", "order number"),
+    ),
+    (
+        "follow_up",
+        "HXdemo0000000000000000000000000002",
+        "Hi {{1}}, we are following up on your request to Trailpeak Outfitters. Reply here "
+        "whenever suits you.",
+        ("name",),
+    ),
+)
+
+
+def _demo_secrets(provider: str) -> dict[str, str]:
+    """Made-up secrets of the right kind, so the webhook endpoints can be tried by hand
+    (the generic webhook's is fixed and documented in docs/channels/webhook.md)."""
+    if provider.startswith("twilio"):
+        return {"auth_token": secrets.token_hex(16)}
+    if provider.startswith("meta"):
+        return {
+            "app_secret": secrets.token_hex(16),
+            "verify_token": "demo-verify-token",
+            "page_token": secrets.token_urlsafe(24),
+        }
+    return {"signing_secret": "demo-webhook-secret"}
+
+
+def messaging_accounts_ensure() -> list[MessagingAccount]:
+    """The demo's sandbox accounts and WhatsApp templates (idempotent)."""
+    accounts = []
+    for provider, key, name, address in DEMO_ACCOUNTS:
+        account = MessagingAccount.objects.filter(key=key).first()
+        if account is None:
+            account = account_create(
+                provider=provider,
+                name=name,
+                key=key,
+                address=address,
+                account_sid="ACdemo00000000000000000000000000" if "twilio" in provider else "",
+                options={"sandbox": True},
+                secrets=_demo_secrets(provider),
+            )
+        accounts.append(account)
+        if provider == "twilio_whatsapp":
+            for template, content_sid, body, variables in DEMO_WHATSAPP_TEMPLATES:
+                MessageTemplate.objects.get_or_create(
+                    account=account,
+                    name=template,
+                    language="en",
+                    defaults={
+                        "content_sid": content_sid,
+                        "body": body,
+                        "variables": list(variables),
+                    },
+                )
+    return accounts
+
 
 def demo_seeded() -> bool:
     """True once a demo ticket exists (its first message carries a `demo-` provider id)."""
@@ -2060,6 +2136,7 @@ def apply_plan(
             mailbox_ensure(
                 address=DEMO_MAILBOX, name="Support", from_name="Trailpeak Outfitters Support"
             )
+            messaging_accounts_ensure()
         say(f"staff: {len(ctx.users)} users in {len(ctx.teams)} teams")
         with transaction.atomic():
             _seed_customers(ctx)

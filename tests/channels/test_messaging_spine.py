@@ -181,3 +181,41 @@ def test_replies_go_out_from_the_account_the_customer_wrote_to():
     second.is_active = False
     second.save()
     assert account_for_reply(ticket, "sms") == first
+
+
+class NeverCalled:
+    channel = "sms"
+
+    def parse(self, body, headers):  # type: ignore[no-untyped-def]
+        raise AssertionError("not used")
+
+    def send(self, message):  # type: ignore[no-untyped-def]
+        raise AssertionError("a sandbox account must not reach the provider")
+
+
+def test_sandbox_accounts_write_replies_to_the_outbox(monkeypatch, settings, tmp_path):
+    from frontline.core.demo import messaging_accounts_ensure
+
+    settings.DATA_DIR = tmp_path
+    monkeypatch.setitem(registry._adapters, "sms", NeverCalled())
+    accounts = messaging_accounts_ensure()
+    assert messaging_accounts_ensure() == accounts  # idempotent
+    assert {a.channel for a in accounts} == {
+        "sms", "whatsapp", "phone", "facebook", "instagram", "webhook",
+    }  # fmt: skip
+    whatsapp = next(a for a in accounts if a.channel == "whatsapp")
+    assert sorted(whatsapp.templates.values_list("name", flat=True)) == [
+        "follow_up",
+        "order_update",
+    ]
+    ticket = TicketFactory(channel="sms")
+    ticket.requester.identities.create(kind="phone", value="+14155550100")
+    message = _reply(ticket)
+    outbound_message_send(message.pk)
+    message.refresh_from_db()
+    assert (message.delivery_state, message.provider_message_id) == (
+        "sent",
+        f"sandbox-{message.pk}",
+    )
+    written = json.loads((tmp_path / "outbox" / "sms" / f"message-{message.pk}.json").read_text())
+    assert written["to"] == "+14155550100" and written["text"] == "Hello"
