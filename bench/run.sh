@@ -18,7 +18,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MODE=${1:-api}
-case "$MODE" in api | chat) ;; *) echo "usage: $0 [api|chat]" >&2; exit 2 ;; esac
+case "$MODE" in api | chat | webhooks) ;; *) echo "usage: $0 [api|chat|webhooks]" >&2; exit 2 ;; esac
 
 VENV=${VENV:-.venv}
 BIN=$VENV/bin
@@ -41,10 +41,19 @@ if [ "$MODE" = chat ]; then  # its own everything, so it can run beside `make be
   DATA_DIR=/tmp/frontline-chat-data
 fi
 
+if [ "$MODE" = webhooks ]; then  # likewise
+  BENCH_PORT=${WEBHOOK_PORT:-8767}
+  REDIS_PORT=${WEBHOOK_REDIS_PORT:-63803}
+  PG_DIR=/tmp/frontline-pg-webhooks
+  PGPORT=${WEBHOOK_PGPORT:-54353}
+  DATA_DIR=/tmp/frontline-webhooks-data
+fi
+
 STAMP=$(date -u +%Y%m%dT%H%M%SZ)
 RESULTS_DIR=bench/results
 OUT=$RESULTS_DIR/bench-$STAMP.json
 [ "$MODE" = chat ] && OUT=$RESULTS_DIR/chat-$STAMP.json
+[ "$MODE" = webhooks ] && OUT=$RESULTS_DIR/webhooks-$STAMP.json
 mkdir -p "$RESULTS_DIR"
 GUNICORN_LOG=$RESULTS_DIR/gunicorn-$STAMP.log
 REDIS_PID=/tmp/frontline-$MODE-bench-redis.pid
@@ -216,6 +225,40 @@ PY
   fi
   log "summary ($OUT)"
   "$PY" bench/chat_fanout.py --summary "$OUT"
+  exit 0
+fi
+
+# === inbound webhooks (`bash bench/webhooks.sh`) ==============================================
+# gunicorn with WEBHOOK_WORKERS (2) uvicorn workers acknowledges signed Twilio SMS webhooks;
+# a Celery worker (prefork, WEBHOOK_CELERY_CONCURRENCY processes, 2) on Redis processes them.
+# One level per concurrency of WEBHOOK_LEVELS ("8 32"), WEBHOOK_DURATION (20) s each; then the
+# level's backlog is drained before the next. Results in bench/results/webhooks-<stamp>.json.
+if [ "$MODE" = webhooks ]; then
+  WEBHOOK_COMMAND="bash bench/webhooks.sh"
+  for knob in WEBHOOK_WORKERS WEBHOOK_CELERY_CONCURRENCY WEBHOOK_LEVELS WEBHOOK_DURATION; do
+    [ -n "${!knob:-}" ] && WEBHOOK_COMMAND="$knob='${!knob}' $WEBHOOK_COMMAND"
+  done
+  WORKERS=${WEBHOOK_WORKERS:-2}
+  read -r KEY ACCOUNT_SID AUTH_TOKEN < <("$PY" bench/webhook_ingest.py --setup-account | tail -1)
+  start_server
+  "$BIN/celery" -A config worker --pool prefork --concurrency "${WEBHOOK_CELERY_CONCURRENCY:-2}" \
+    --loglevel warning --without-gossip --without-mingle --without-heartbeat \
+    >>"$GUNICORN_LOG" 2>&1 &
+  CELERY_PID=$!
+  for _ in $(seq 1 100); do
+    curl -fsS "http://127.0.0.1:$BENCH_PORT/healthz" >/dev/null 2>&1 && break
+    sleep 0.2
+  done
+  for level in ${WEBHOOK_LEVELS:-8 32}; do
+    log "webhooks at concurrency $level"
+    "$PY" bench/webhook_ingest.py --base-url "http://127.0.0.1:$BENCH_PORT" --key "$KEY" \
+      --account-sid "$ACCOUNT_SID" --auth-token "$AUTH_TOKEN" --database-url "$DATABASE_URL" \
+      --concurrency "$level" --duration "${WEBHOOK_DURATION:-20}" --section "c$level" \
+      --server-desc "gunicorn, $WORKERS uvicorn workers; Celery prefork x${WEBHOOK_CELERY_CONCURRENCY:-2} on Redis" \
+      --command "$WEBHOOK_COMMAND" --out "$OUT"
+  done
+  log "summary ($OUT)"
+  "$PY" bench/webhook_ingest.py --summary "$OUT"
   exit 0
 fi
 

@@ -24,6 +24,7 @@ from frontline.accounts import selectors as account_selectors
 from frontline.accounts import services as account_services
 from frontline.accounts.models import STAFF_ROLES, Notification, Role, Team, User
 from frontline.api.permissions import request_user, require_admin, require_agent, require_roles
+from frontline.channels import replies
 from frontline.channels.services import RawInput, inbound_message_ingest
 from frontline.channels.types import Channel, InboundAttachment, InboundMessage, SenderIdentity
 from frontline.core.errors import NotFound, PermissionDenied, ValidationFailed
@@ -209,6 +210,17 @@ class MessageIn(Schema):
     html: str = Field("", max_length=500_000)
     visibility: Literal["public", "internal"] = "public"
     attachments: list[AttachmentIn] = Field(default_factory=list)
+    channel: str | None = Field(
+        None,
+        description="public replies: answer on another channel the customer can be reached on "
+        "(e.g. `sms` on an email ticket); default: the ticket's channel",
+    )
+    template_id: int | None = Field(
+        None, description="WhatsApp: an approved template (required outside the 24-hour window)"
+    )
+    template_variables: dict[str, str] = Field(
+        default_factory=dict, description='the template\'s placeholders, e.g. {"1": "Ana"}'
+    )
 
 
 class MessageOut(Schema):
@@ -501,19 +513,46 @@ def message_create(request: HttpRequest, ticket_id: int, payload: MessageIn) -> 
         actor = Actor.for_customer(user.customer)
     else:
         actor = Actor.for_user(user)
+    channel, text, metadata = _reply_channel(ticket, payload, staff=user.role != Role.CUSTOMER)
     # message_add joins an enclosing transaction (savepoint=False) and refuses some input only
     # once inside it: its own block keeps a refusal from poisoning a caller's transaction.
     with transaction.atomic():
         message = services.message_add(
             ticket=ticket,
             actor=actor,
-            text=payload.text,
-            html=payload.html,
+            text=text,
+            html=payload.html if text == payload.text else "",
             visibility=payload.visibility,
             attachments=attachments,
-            metadata={"via": "api"},
+            channel=channel,
+            metadata={"via": "api", **metadata},
         )
+        if channel and channel != ticket.channel:
+            replies.preferred_channel_remember(ticket.requester, channel, actor=actor.label)
     return Status(201, Message.objects.prefetch_related("attachments").get(pk=message.pk))
+
+
+def _reply_channel(
+    ticket: Ticket, payload: MessageIn, *, staff: bool
+) -> tuple[str | None, str, dict[str, Any]]:
+    """The channel, text and metadata of a public agent reply, checked against what the
+    channel allows (reachability, WhatsApp's window and templates)."""
+    if payload.visibility != "public" or not staff:
+        return None, payload.text, {}
+    channel = payload.channel or ticket.channel
+    reachable = replies.reply_channels(ticket, list(ticket.requester.identities.all()))
+    if channel not in {c.channel for c in reachable}:
+        raise ValidationFailed(
+            f"The customer cannot be reached by {replies.channel_label(channel)} here.",
+            fields={"channel": [c.channel for c in reachable]},
+        )
+    text, metadata = payload.text, {}
+    if payload.template_id is not None:
+        text, metadata = replies.reply_template(
+            ticket, channel, str(payload.template_id), payload.template_variables
+        )
+    replies.reply_check(ticket, channel, template=metadata.get("template"))
+    return channel, text, metadata
 
 
 @router.get("/{ticket_id}/events", response=list[TicketEventOut], summary="The ticket's timeline")
