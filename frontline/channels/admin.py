@@ -187,6 +187,7 @@ ACCOUNT_SECRETS = {
     "verify_token": "Meta webhook verify token",
     "page_token": "Meta page (or Instagram) access token",
     "signing_secret": "Webhook signing secret",
+    "previous_signing_secret": "Webhook signing secret being retired (rotation)",
 }
 
 
@@ -196,6 +197,13 @@ class MessagingAccountForm(forms.ModelForm):
     verify_token = _secret_field(ACCOUNT_SECRETS["verify_token"])
     page_token = _secret_field(ACCOUNT_SECRETS["page_token"])
     signing_secret = _secret_field(ACCOUNT_SECRETS["signing_secret"])
+    previous_signing_secret = _secret_field(ACCOUNT_SECRETS["previous_signing_secret"])
+    clear_secrets = forms.MultipleChoiceField(
+        choices=list(ACCOUNT_SECRETS.items()),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="remove these stored secrets (e.g. the retired signing secret after rotation)",
+    )
     api_base_url = forms.URLField(
         required=False, assume_scheme="https", help_text="empty = the provider's public API"
     )
@@ -215,6 +223,20 @@ class MessagingAccountForm(forms.ModelForm):
             "outbound_url", "team_id", "options", "is_active",
         )  # fmt: skip
 
+    def clean(self) -> dict[str, Any]:
+        from frontline.customers.normalize import InvalidIdentity, normalize_network
+
+        cleaned = super().clean() or {}
+        if cleaned.get("provider") == "generic":
+            try:
+                cleaned["address"] = normalize_network(cleaned.get("address") or "")
+            except InvalidIdentity:
+                self.add_error(
+                    "address",
+                    "The network name: lower-case letters, digits, . _ - (e.g. telegram).",
+                )
+        return cleaned
+
     def save(self, commit: bool = True) -> Any:
         from frontline.channels.accounts import account_secrets_set
 
@@ -224,6 +246,8 @@ class MessagingAccountForm(forms.ModelForm):
             self.save_m2m()
         changed = {name: self.cleaned_data.get(name) or "" for name in ACCOUNT_SECRETS}
         changed = {name: value for name, value in changed.items() if value}
+        for name in self.cleaned_data.get("clear_secrets") or []:
+            changed.setdefault(name, "")  # an empty value removes it
         if changed:
             if account.pk is None:
                 account.save()

@@ -328,6 +328,11 @@ def raw_payload_process(payload_id: int) -> IngestResult | None:
     except (ValueError, KeyError, TypeError) as exc:
         _payload_fail(payload_id, f"unparseable payload: {exc}")
         return None
+    except Exception as exc:  # transient (a media download timing out): retried, up to a point
+        if payload.attempts + 1 >= PAYLOAD_MAX_ATTEMPTS:
+            _payload_fail(payload_id, f"failed {PAYLOAD_MAX_ATTEMPTS} times: {exc!r}"[:2000])
+            return None
+        raise
     messages = [parsed] if isinstance(parsed, InboundMessage) else list(parsed)
     if not messages:
         RawPayload.objects.filter(pk=payload_id).update(
