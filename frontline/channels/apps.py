@@ -15,6 +15,7 @@ class ChannelsAppConfig(AppConfig):
         from frontline.channels.email.adapter import EmailChannelAdapter
         from frontline.channels.email.handlers import on_ticket_created
         from frontline.channels.outbound import on_message_created
+        from frontline.channels.phone.handlers import on_call_received
         from frontline.channels.registry import adapter_register
         from frontline.core.bus import subscribe
 
@@ -30,6 +31,12 @@ class ChannelsAppConfig(AppConfig):
             on_chat_ticket_created,
             mode="task",
             when=lambda e: e.data.get("channel") == "chat" and not e.data.get("assignee_id"),
+        )
+        subscribe(
+            "message.received",
+            on_call_received,
+            mode="task",
+            when=lambda e: e.data.get("channel") == "phone",
         )
         subscribe(
             "message.created",

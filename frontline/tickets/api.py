@@ -546,7 +546,7 @@ def _reply_channel(
             f"The customer cannot be reached by {replies.channel_label(channel)} here.",
             fields={"channel": [c.channel for c in reachable]},
         )
-    text, metadata = payload.text, {}
+    text, metadata = payload.text, dict[str, Any]()
     if payload.template_id is not None:
         text, metadata = replies.reply_template(
             ticket, channel, str(payload.template_id), payload.template_variables

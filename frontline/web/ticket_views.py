@@ -978,7 +978,7 @@ def ticket_task_done_post(request: HttpRequest, user: User, ticket: Ticket, task
 
 # --------------------------------------------------------------------------- attachments
 
-INLINE_SAFE_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp"}
+INLINE_SAFE_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp", "audio/mpeg"}
 
 
 @login_required

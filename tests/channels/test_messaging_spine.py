@@ -61,7 +61,7 @@ class BatchAdapter:
             )
         return messages
 
-    def send(self, message):  # type: ignore[no-untyped-def]
+    def send(self, message):
         self.sent.append(message)
         return SendResult(provider_message_id=f"out-{message.message_id}", state="sent")
 
@@ -186,10 +186,10 @@ def test_replies_go_out_from_the_account_the_customer_wrote_to():
 class NeverCalled:
     channel = "sms"
 
-    def parse(self, body, headers):  # type: ignore[no-untyped-def]
+    def parse(self, body, headers):
         raise AssertionError("not used")
 
-    def send(self, message):  # type: ignore[no-untyped-def]
+    def send(self, message):
         raise AssertionError("a sandbox account must not reach the provider")
 
 
