@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import secrets as secrets_module
+import time
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
@@ -22,8 +24,15 @@ def account_secrets(account: MessagingAccount) -> dict[str, str]:
     """The decrypted secrets of `account` (empty if none were set)."""
     if not account.secrets_encrypted:
         return {}
-    loaded = json.loads(crypto.decrypt(account.secrets_encrypted))
-    return {str(k): str(v) for k, v in loaded.items()}
+    return dict(_decrypted(account.secrets_encrypted))
+
+
+@lru_cache(maxsize=256)
+def _decrypted(token: str) -> tuple[tuple[str, str], ...]:
+    """Decryption is a pure function of the stored token: every webhook checks a signature
+    with these secrets, so they are decrypted once per process and stored value."""
+    loaded = json.loads(crypto.decrypt(token))
+    return tuple((str(k), str(v)) for k, v in loaded.items())
 
 
 def account_secret(account: MessagingAccount, name: str) -> str:
@@ -83,9 +92,28 @@ def account_create(
     return account
 
 
+# Webhook look-ups by key, per process: a change to an account (deactivated, a secret
+# rotated) clears this process's copy at once and reaches the others within this many seconds.
+ACCOUNT_CACHE_SECONDS = 5.0
+_by_key: dict[str, tuple[float, MessagingAccount | None]] = {}
+
+
 def account_by_key(key: str, *, providers: tuple[str, ...]) -> MessagingAccount | None:
     """The active account a webhook URL names, if it is one of `providers`."""
-    return MessagingAccount.objects.filter(key=key, provider__in=providers, is_active=True).first()
+    now = time.monotonic()
+    cached = _by_key.get(key)
+    if cached is None or cached[0] < now:
+        found = MessagingAccount.objects.filter(key=key, is_active=True).first()
+        if len(_by_key) > 1000:
+            _by_key.clear()  # keys come from URLs: never let strangers grow this
+        _by_key[key] = cached = (now + ACCOUNT_CACHE_SECONDS, found)
+    account = cached[1]
+    return account if account is not None and account.provider in providers else None
+
+
+def accounts_cache_clear(**_: object) -> None:
+    """Signal receiver: an account was saved or deleted in this process."""
+    _by_key.clear()
 
 
 def account_get(account_id: int | None) -> MessagingAccount | None:

@@ -65,12 +65,8 @@ def raw_payload_store(
     A retry of the same provider message returns the stored row and `created=False`.
     """
     provider_message_id = provider_message_id[:255]
-    if provider_message_id:
-        existing = RawPayload.objects.filter(
-            channel=channel, provider_message_id=provider_message_id
-        ).first()
-        if existing is not None:
-            return existing, False
+    # Optimistic: a retry is the exception, so insert first and look up only on a conflict
+    # (one statement on the hot path of every webhook).
     try:
         with transaction.atomic():
             payload = RawPayload.objects.create(
@@ -81,6 +77,8 @@ def raw_payload_store(
                 headers=headers or {},
             )
     except IntegrityError:
+        if not provider_message_id:
+            raise
         return RawPayload.objects.get(
             channel=channel, provider_message_id=provider_message_id
         ), False
