@@ -235,26 +235,34 @@ fi
 # level's backlog is drained before the next. Results in bench/results/webhooks-<stamp>.json.
 if [ "$MODE" = webhooks ]; then
   WEBHOOK_COMMAND="bash bench/webhooks.sh"
-  for knob in WEBHOOK_WORKERS WEBHOOK_CELERY_CONCURRENCY WEBHOOK_LEVELS WEBHOOK_DURATION; do
+  for knob in WEBHOOK_WORKERS WEBHOOK_CELERY_CONCURRENCY WEBHOOK_LEVELS WEBHOOK_DURATION WEBHOOK_CELERY; do
     [ -n "${!knob:-}" ] && WEBHOOK_COMMAND="$knob='${!knob}' $WEBHOOK_COMMAND"
   done
   WORKERS=${WEBHOOK_WORKERS:-2}
   read -r KEY ACCOUNT_SID AUTH_TOKEN < <("$PY" bench/webhook_ingest.py --setup-account | tail -1)
   start_server
-  "$BIN/celery" -A config worker --pool prefork --concurrency "${WEBHOOK_CELERY_CONCURRENCY:-2}" \
-    --loglevel warning --without-gossip --without-mingle --without-heartbeat \
-    >>"$GUNICORN_LOG" 2>&1 &
-  CELERY_PID=$!
+  WEBHOOK_DESC="gunicorn, $WORKERS uvicorn workers; Celery prefork x${WEBHOOK_CELERY_CONCURRENCY:-2} on Redis"
+  if [ "${WEBHOOK_CELERY:-1}" = 1 ]; then
+    "$BIN/celery" -A config worker --pool prefork --concurrency "${WEBHOOK_CELERY_CONCURRENCY:-2}" \
+      --loglevel warning --without-gossip --without-mingle --without-heartbeat \
+      >>"$GUNICORN_LOG" 2>&1 &
+    CELERY_PID=$!
+  else  # acknowledgement alone: payloads stay queued, nothing becomes visible
+    WEBHOOK_DESC="gunicorn, $WORKERS uvicorn workers; no Celery worker (ack path alone)"
+  fi
   for _ in $(seq 1 100); do
     curl -fsS "http://127.0.0.1:$BENCH_PORT/healthz" >/dev/null 2>&1 && break
     sleep 0.2
   done
+  DRAIN=600
+  [ -z "$CELERY_PID" ] && DRAIN=0
   for level in ${WEBHOOK_LEVELS:-8 32}; do
     log "webhooks at concurrency $level"
     "$PY" bench/webhook_ingest.py --base-url "http://127.0.0.1:$BENCH_PORT" --key "$KEY" \
       --account-sid "$ACCOUNT_SID" --auth-token "$AUTH_TOKEN" --database-url "$DATABASE_URL" \
       --concurrency "$level" --duration "${WEBHOOK_DURATION:-20}" --section "c$level" \
-      --server-desc "gunicorn, $WORKERS uvicorn workers; Celery prefork x${WEBHOOK_CELERY_CONCURRENCY:-2} on Redis" \
+      --server-desc "$WEBHOOK_DESC" --drain-timeout "$DRAIN" --server-pid "$GUNICORN_PID" \
+      ${CELERY_PID:+--worker-pid "$CELERY_PID"} \
       --command "$WEBHOOK_COMMAND" --out "$OUT"
   done
   log "summary ($OUT)"

@@ -80,7 +80,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Static files (admin CSS, ...) served by the app itself, so one process is enough.
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "frontline.core.middleware.StaticFilesMiddleware",  # WhiteNoise, async-capable
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -107,6 +107,9 @@ TEMPLATES = [
         },
     },
 ]
+
+# Provider webhooks run in a thread pool (see frontline.channels.webhooks.pooled).
+WEBHOOK_VIEWS_IN_POOL = env_bool("WEBHOOK_VIEWS_IN_POOL", True)
 
 # --- database -------------------------------------------------------------------------------
 DATABASE_URL = env("DATABASE_URL")

@@ -26,3 +26,6 @@ REALTIME_TAIL_EVENTS = False
 # load the real CSS and scripts.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+
+# Webhook views run in the caller's thread, inside the test's transaction.
+WEBHOOK_VIEWS_IN_POOL = False

@@ -23,6 +23,7 @@ from frontline.channels.email.handlers import secret_hash
 from frontline.channels.email.parser import message_id_of
 from frontline.channels.models import Mailbox
 from frontline.channels.selectors import mailbox_for_address
+from frontline.channels.webhooks import pooled
 
 logger = logging.getLogger(__name__)
 
@@ -60,6 +61,7 @@ def _form_message(request: HttpRequest) -> bytes | None:
 
 @csrf_exempt
 @require_POST
+@pooled
 def inbound_mime(request: HttpRequest, address: str) -> JsonResponse:
     from frontline.channels.services import raw_payload_store
     from frontline.channels.tasks import raw_payload_process_task

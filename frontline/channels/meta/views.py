@@ -21,6 +21,7 @@ from frontline.channels.accounts import account_by_key, account_secret
 from frontline.channels.meta.events import payload_id_for
 from frontline.channels.meta.signature import SIGNATURE_HEADER, signature_valid
 from frontline.channels.models import MessagingAccount, Provider
+from frontline.channels.webhooks import pooled
 
 PROVIDERS = (Provider.META_MESSENGER.value, Provider.META_INSTAGRAM.value)
 
@@ -54,6 +55,7 @@ def _delivery(request: HttpRequest, account: MessagingAccount) -> HttpResponse:
 
 @csrf_exempt
 @require_http_methods(["GET", "POST"])
+@pooled
 def webhook(request: HttpRequest, key: str) -> HttpResponse:
     account = account_by_key(key, providers=PROVIDERS)
     if account is None:

@@ -35,6 +35,7 @@ from frontline.channels.phone.adapter import (
 )
 from frontline.channels.phone.calls import OUTCOME_LABELS, CallDirection
 from frontline.channels.twilio.signature import twilio_request_valid
+from frontline.channels.webhooks import pooled
 from frontline.core.errors import DomainError
 from frontline.tickets import permissions
 from frontline.tickets.actors import Actor
@@ -86,6 +87,7 @@ def _transcription_id(form: QueryDict) -> str:
 
 @csrf_exempt
 @require_POST
+@pooled
 def call_status_callback(request: HttpRequest, key: str) -> HttpResponse:
     """Twilio's call status callback: the final status of a call becomes its message."""
     return _callback_accept(
@@ -95,6 +97,7 @@ def call_status_callback(request: HttpRequest, key: str) -> HttpResponse:
 
 @csrf_exempt
 @require_POST
+@pooled
 def transcription_callback(request: HttpRequest, key: str) -> HttpResponse:
     """Twilio's transcribeCallback for a voicemail recorded with <Record transcribe="true">."""
     return _callback_accept(

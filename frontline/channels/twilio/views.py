@@ -25,6 +25,7 @@ from frontline.channels.twilio.status import (
     STATUS_QUERY_HEADERS,
     status_dedupe_id,
 )
+from frontline.channels.webhooks import pooled
 
 TWIML_EMPTY = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 PROVIDERS = (Provider.TWILIO_SMS.value, Provider.TWILIO_WHATSAPP.value)
@@ -76,11 +77,13 @@ def _accept(request: HttpRequest, key: str, *, webhook: str) -> HttpResponse:
 
 @csrf_exempt
 @require_POST
+@pooled
 def inbound_message(request: HttpRequest, key: str) -> HttpResponse:
     return _accept(request, key, webhook="message")
 
 
 @csrf_exempt
 @require_POST
+@pooled
 def message_status(request: HttpRequest, key: str) -> HttpResponse:
     return _accept(request, key, webhook="status")

@@ -24,7 +24,7 @@ from frontline.channels.types import Channel
 from frontline.channels.webhook import schema, signing
 from frontline.channels.webhook.adapter import signing_secrets, stored_payload_id
 from frontline.channels.webhook.schema import Envelope, MessagePayload
-from frontline.channels.webhooks import forbidden, request_headers, webhook_accept
+from frontline.channels.webhooks import forbidden, pooled, request_headers, webhook_accept
 
 # JSON around the content (text, metadata, the base64 of small files).
 BODY_OVERHEAD_BYTES = 1024 * 1024
@@ -52,6 +52,7 @@ def _content_length(request: HttpRequest) -> int:
 
 @csrf_exempt
 @require_POST
+@pooled
 def messages_inbound(request: HttpRequest, key: str) -> JsonResponse:
     account = account_by_key(key, providers=(Provider.GENERIC,))
     if account is None:
