@@ -44,7 +44,9 @@ class Event:
 Condition = Callable[["Event"], bool]
 _handlers: dict[str, list[tuple[Mode, str]]] = defaultdict(list)
 # (mode, path) -> a cheap test on the event; a task is only queued when it passes.
-_conditions: dict[tuple[Mode, str], Condition] = {}
+# By (event name, mode, handler): one handler may listen to several events, each filtered
+# its own way.
+_conditions: dict[tuple[str, Mode, str], Condition] = {}
 _paused = threading.local()
 
 
@@ -74,7 +76,7 @@ def subscribe(
     if entry not in _handlers[event_name]:
         _handlers[event_name].append(entry)
     if when is not None:
-        _conditions[entry] = when
+        _conditions[(event_name, *entry)] = when
 
 
 def unsubscribe_all() -> None:
@@ -117,11 +119,13 @@ def dispatch(event: Event) -> None:
     """Run subscribers; a failing handler is logged and never blocks the others."""
     from frontline.core.tasks import run_event_handler
 
-    entries = [*_handlers.get(event.name, []), *_handlers.get("*", [])]
+    entries = [
+        (name, mode, path) for name in (event.name, "*") for mode, path in _handlers.get(name, [])
+    ]
     # Inline handlers (the realtime push) first: they are what a waiting browser sees, and
     # queuing tasks can take milliseconds each.
-    for mode, path in sorted(entries, key=lambda entry: entry[0] != "inline"):
-        condition = _conditions.get((mode, path))
+    for name, mode, path in sorted(entries, key=lambda entry: entry[1] != "inline"):
+        condition = _conditions.get((name, mode, path))
         try:
             if condition is not None and not condition(event):
                 continue

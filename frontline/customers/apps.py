@@ -11,5 +11,9 @@ class CustomersConfig(AppConfig):
         from frontline.customers.suggestions import on_customer_changed, on_message_received
 
         subscribe("message.received", on_message_received, mode="task")
-        for name in ("customer.created", "customer.updated", "customer.organisation_added"):
-            subscribe(name, on_customer_changed, mode="task")
+        # A namesake needs a shared organisation: a new customer has none yet, so only joining
+        # one or a change of name can make a pair (no task for every new sender).
+        subscribe("customer.organisation_added", on_customer_changed, mode="task")
+        subscribe(
+            "customer.updated", on_customer_changed, mode="task", when=lambda e: "name" in e.data
+        )

@@ -174,7 +174,8 @@ def on_message_received(event: Event) -> None:
 
 
 def on_customer_changed(event: Event) -> None:
-    """Subscriber of customer.created/updated/organisation_added: namesakes in the same org."""
+    """Subscriber of customer.organisation_added and of name changes: namesakes in the same
+    organisation."""
     if event.customer_id is None:
         return
     customer = Customer.objects.filter(pk=event.customer_id).first()

@@ -145,3 +145,13 @@ def test_feed_never_serves_past_a_transaction_still_running():
     thread.join()
     page = event_feed(after=page.next_cursor, limit=10)
     assert [e.name for e in page.events] == ["slow", "fast"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_handler_on_two_events_keeps_each_filter(handlers):
+    bus.subscribe("a.done", remember, mode="inline", when=lambda e: e.data.get("ok"))
+    bus.subscribe("b.done", remember, mode="inline")
+    with transaction.atomic():
+        bus.publish(bus.Event(name="a.done", data={"ok": False}))
+        bus.publish(bus.Event(name="b.done"))
+    assert [e.name for e in received] == ["b.done"]

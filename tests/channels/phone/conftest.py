@@ -119,4 +119,4 @@ def callbacks_subscribed():
     yield
     if not present:
         bus._handlers["message.received"].remove(entry)
-        bus._conditions.pop(entry, None)
+        bus._conditions.pop(("message.received", *entry), None)
