@@ -23,6 +23,7 @@ from frontline.core.bus import Event, publish
 from frontline.core.errors import Conflict, ValidationFailed
 from frontline.customers.models import (
     Customer,
+    CustomerEvent,
     CustomerMerge,
     Identity,
     MergeSuggestion,
@@ -230,4 +231,11 @@ def suggestion_dismiss(*, suggestion: MergeSuggestion, actor: str) -> MergeSugge
     suggestion.decided_at = timezone.now()
     suggestion.decided_by = actor
     suggestion.save(update_fields=["status", "decided_at", "decided_by"])
+    for here, other in (
+        (suggestion.customer_id, suggestion.other_id),
+        (suggestion.other_id, suggestion.customer_id),
+    ):
+        CustomerEvent.objects.create(
+            customer_id=here, kind="not_same_person", actor=actor, data={"other_id": other}
+        )
     return suggestion

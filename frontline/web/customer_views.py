@@ -18,7 +18,7 @@ from frontline.channels.types import Channel
 from frontline.core.errors import DomainError
 from frontline.customers import services as customer_services
 from frontline.customers import suggestions
-from frontline.customers.models import Customer, CustomerMerge, MergeSuggestion
+from frontline.customers.models import Customer, CustomerEvent, CustomerMerge, MergeSuggestion
 from frontline.customers.selectors import customer_list, customer_order_totals
 from frontline.tickets import permissions, selectors
 from frontline.tickets.actors import Actor
@@ -28,6 +28,28 @@ from frontline.web.common import staff_user
 CONVERSATION_PAGE = 50
 CUSTOMERS_PAGE = 50
 LANGUAGE_MAX = 16
+
+
+HISTORY_SHOWN = 30
+
+
+def _history_line(event: CustomerEvent) -> str:
+    """One line of the customer's own record: merges, identities, profile changes."""
+    data = event.data or {}
+    value = f"{data.get('kind', '')} {data.get('value', '')}".strip()
+    lines = {
+        "created": "first seen" + (" (wrote in)" if data.get("source") == "inbound" else ""),
+        "updated": "profile changed: " + ", ".join(sorted(data.get("changes", {}))),
+        "identity_added": f"now reachable on {value}",
+        "identity_removed": f"no longer reachable on {value}",
+        "merged": f"customer #{data.get('source_id')} merged into this one",
+        "merged_into": f"merged into customer #{data.get('target_id')}",
+        "merge_reverted": f"merge of customer #{data.get('source_id')} undone",
+        "unmerged": f"split off customer #{data.get('target_id')} again",
+        "not_same_person": f"marked as not the same person as customer #{data.get('other_id')}",
+        "portal_user_set": "given a help-centre login",
+    }
+    return lines.get(event.kind, event.kind.replace("_", " "))
 
 
 def _customer(customer_id: int) -> Customer:
@@ -94,6 +116,10 @@ def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
             .select_related("source")
             .order_by("-id")[:20]
         ),
+        "history": [
+            (event, _history_line(event))
+            for event in customer.events.order_by("-id")[:HISTORY_SHOWN]
+        ],
         "channel_choices": [(c.value, channel_label(c.value)) for c in Channel],
         "can_manage": permissions.is_staff_agent(user),
     }

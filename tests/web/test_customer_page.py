@@ -95,6 +95,10 @@ def test_suggested_merge_then_undo_from_the_customer_page(agent):
     client.post(f"/customers/{ana.customer_id}/merges/{merge_id}/undo/")
     assert Customer.objects.get(pk=sms.customer_id).merged_into_id is None
     assert Ticket.objects.get(pk=sms.ticket_id).requester_id == sms.customer_id
+    record = client.get(f"/customers/{ana.customer_id}/").content.decode()
+    record = record[record.index('id="h-record"') :]
+    assert f"customer #{sms.customer_id} merged into this one" in record
+    assert f"merge of customer #{sms.customer_id} undone" in record
 
 
 def test_dismissing_a_suggestion_and_who_may_decide(agent):
@@ -110,6 +114,8 @@ def test_dismissing_a_suggestion_and_who_may_decide(agent):
     logged_in(agent).post(url, {"decision": "dismiss"})
     suggestion.refresh_from_db()
     assert suggestion.status == "dismissed"
+    record = logged_in(agent).get(f"/customers/{ana.customer_id}/").content.decode()
+    assert "marked as not the same person" in record
     assert logged_in(agent).post(url, {"decision": "dismiss"}).status_code == 404
 
 
