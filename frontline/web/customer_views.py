@@ -33,6 +33,15 @@ LANGUAGE_MAX = 16
 HISTORY_SHOWN = 30
 
 
+def _actor_label(actor: str) -> str:
+    """ "user:4" -> the agent's name; other actors ("system", "channel:sms") as they are."""
+    kind, _, pk = actor.partition(":")
+    if kind == "user" and pk.isdigit():
+        user = User.objects.filter(pk=int(pk)).first()
+        return user.label if user else "a former colleague"
+    return actor
+
+
 def _history_line(event: CustomerEvent) -> str:
     """One line of the customer's own record: merges, identities, profile changes."""
     data = event.data or {}
@@ -111,11 +120,12 @@ def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
             )
             for s in open_suggestions
         ],
-        "merges": list(
-            CustomerMerge.objects.filter(target=customer, reverted_at__isnull=True)
+        "merges": [
+            (merge, _actor_label(merge.actor))
+            for merge in CustomerMerge.objects.filter(target=customer, reverted_at__isnull=True)
             .select_related("source")
             .order_by("-id")[:20]
-        ),
+        ],
         "history": [
             (event, _history_line(event))
             for event in customer.events.order_by("-id")[:HISTORY_SHOWN]

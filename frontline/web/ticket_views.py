@@ -485,6 +485,11 @@ def ticket_message_post(request: HttpRequest, ticket_id: int) -> HttpResponse:
                 ticket.requester, channel, actor=Actor.for_user(user).label
             )
         new_status = request.POST.get("status")
+        # Only a status the agent chose: the composer may show one the ticket has since left
+        # (a call logged from the sidebar opened it), and sending that back is no choice.
+        if new_status == request.POST.get("status_shown"):
+            new_status = None
+        ticket.refresh_from_db(fields=["status"])
         if (
             new_status
             and new_status != ticket.status

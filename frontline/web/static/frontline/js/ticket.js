@@ -1,5 +1,5 @@
 /* The ticket page: keyboard shortcuts (r reply, n note, e solve), the reply/note tabs,
- * canned response insertion, dialogs, the running timer's clock, confirmations, and focus
+ * canned response insertion, dialogs, the running timer's clock, and focus
  * after htmx swaps the sidebar. Everything here is an enhancement: without JavaScript the
  * page is plain forms (the tabs and dialog openers stay hidden, [data-js-only]).
  * Uses the shortcut registry of shortcuts.js (window.Frontline.shortcuts). */
@@ -190,13 +190,6 @@
       opener = null;
     });
   });
-
-  /* ---------- confirmations on destructive forms ---------- */
-  document.addEventListener("submit", function (event) {
-    var form = event.target;
-    var question = form.getAttribute && form.getAttribute("data-confirm");
-    if (question && !window.confirm(question)) event.preventDefault();
-  }, true);
 
   /* ---------- the running timer ---------- */
   function pad(n) { return n < 10 ? "0" + n : String(n); }
