@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from frontline.channels.downloads import body_within
 from frontline.channels.types import InboundAttachment
 
 MEDIA_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
@@ -64,26 +65,16 @@ def _fetch(
                 return
             content_type = response.headers.get("Content-Type", "").split(";")[0].strip()
             content_type = content_type or FALLBACK_TYPES.get(kind, "application/octet-stream")
-            declared = int(response.headers.get("Content-Length") or 0)
-            chunks: list[bytes] = []
-            size = 0
-            if declared <= max_bytes:
-                for chunk in response.iter_bytes():
-                    size += len(chunk)
-                    if size > max_bytes:
-                        break
-                    chunks.append(chunk)
-            if declared > max_bytes or size > max_bytes:
+            content, size = body_within(response, max_bytes)
+            if content is None:
                 reason = f"larger than the {max_bytes}-byte attachment limit"
-                result.skipped.append(
-                    {"type": kind, "url": url, "reason": reason, "size": max(declared, size)}
-                )
+                result.skipped.append({"type": kind, "url": url, "reason": reason, "size": size})
                 return
             result.attachments.append(
                 InboundAttachment(
                     filename=_filename(url, kind, content_type, index),
                     content_type=content_type,
-                    content=b"".join(chunks),
+                    content=content,
                 )
             )
     except httpx.InvalidURL:

@@ -18,6 +18,7 @@ from urllib.parse import unquote, urlsplit
 
 import httpx
 
+from frontline.channels.downloads import body_within
 from frontline.channels.types import InboundAttachment
 
 MEDIA_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
@@ -82,22 +83,14 @@ def _download(
                 or response.headers.get("Content-Type", "").split(";")[0].strip()
                 or "application/octet-stream"
             )
-            declared = int(response.headers.get("Content-Length") or 0)
-            chunks: list[bytes] = []
-            size = 0
-            if declared <= max_bytes:
-                for chunk in response.iter_bytes():
-                    size += len(chunk)
-                    if size > max_bytes:
-                        break
-                    chunks.append(chunk)
-            if declared > max_bytes or size > max_bytes:
+            content, size = body_within(response, max_bytes)
+            if content is None:
                 result.skipped.append(
                     {
                         "url": item.url,
                         "content_type": content_type,
                         "reason": f"larger than the {max_bytes} bytes limit",
-                        "size": max(declared, size),
+                        "size": size,
                     }
                 )
                 return
@@ -105,7 +98,7 @@ def _download(
                 InboundAttachment(
                     filename=_filename(item, response, content_type, index),
                     content_type=content_type,
-                    content=b"".join(chunks),
+                    content=content,
                 )
             )
     except httpx.HTTPError as exc:

@@ -12,9 +12,10 @@ from dataclasses import dataclass
 
 import httpx
 
+from frontline.channels.downloads import body_within
+
 DOWNLOAD_TIMEOUT = httpx.Timeout(20.0, connect=5.0)
 MAX_REDIRECTS = 3
-CHUNK_BYTES = 64 * 1024
 RETRYABLE_STATUSES = frozenset({408, 425, 429})
 
 
@@ -44,15 +45,8 @@ def download(url: str, *, max_bytes: int) -> Download:
                 raise AttachmentUnavailable(f"{url} answered {status}")
             if status >= 400:
                 return Download(problem=f"the server answered {status}")
-            declared = response.headers.get("Content-Length", "")
-            if declared.isdigit() and int(declared) > max_bytes:
-                return Download(too_large=True)
-            received = bytearray()
-            for chunk in response.iter_bytes(CHUNK_BYTES):
-                received.extend(chunk)
-                if len(received) > max_bytes:
-                    return Download(too_large=True)
-            return Download(content=bytes(received))
+            content, _ = body_within(response, max_bytes)
+            return Download(too_large=True) if content is None else Download(content=content)
     except httpx.TooManyRedirects:
         return Download(problem=f"more than {MAX_REDIRECTS} redirects")
     except httpx.UnsupportedProtocol:
