@@ -152,7 +152,8 @@ def suggestions_by_name(customer: Customer) -> int:
 
 
 def on_message_received(event: Event) -> None:
-    """Subscriber of message.received: look for contacts of other customers in the text."""
+    """Subscriber of message.received: look for contacts of other customers in the text.
+    A failure is logged by the bus and costs only the suggestion."""
     from frontline.tickets.models import Message
 
     message_id = event.data.get("message_id")
