@@ -22,6 +22,7 @@ from frontline.channels.models import MessagingAccount
 from frontline.channels.registry import ChannelAdapter, UnsupportedPayload
 from frontline.channels.twilio.client import (
     TwilioApiError,
+    api_base,
     basic_auth,
     message_create,
 )
@@ -167,6 +168,7 @@ class TwilioMessagingAdapter:
         fetched = media_fetch(
             items,
             auth=basic_auth(account) if account and account.account_sid else None,
+            auth_host=(urlsplit(api_base(account)).hostname or "") if account else "",
             max_bytes=int(settings.ATTACHMENT_MAX_BYTES),
             retry_failures=retry_media,
         )

@@ -111,14 +111,21 @@ def media_fetch(
     auth: httpx.BasicAuth | None,
     max_bytes: int,
     retry_failures: bool = True,
+    auth_host: str = "",
 ) -> MediaResult:
     """Download every item, in order; oversized or gone ones are reported in `skipped`, and so
-    are unavailable ones when `retry_failures` is off."""
+    are unavailable ones when `retry_failures` is off. The account's credentials go only to
+    `auth_host` (Twilio's API host): a media URL elsewhere is fetched without them."""
     result = MediaResult()
     if not items:
         return result
-    with httpx.Client(auth=auth, follow_redirects=True, timeout=MEDIA_TIMEOUT) as client:
+    with (
+        httpx.Client(auth=auth, follow_redirects=True, timeout=MEDIA_TIMEOUT) as with_auth,
+        httpx.Client(follow_redirects=True, timeout=MEDIA_TIMEOUT) as without_auth,
+    ):
         for index, item in enumerate(items):
+            host = (urlsplit(item.url).hostname or "").lower()
+            client = with_auth if auth is not None and host == auth_host.lower() else without_auth
             try:
                 _download(client, item, index, max_bytes, result)
             except MediaUnavailable as exc:

@@ -352,3 +352,25 @@ def test_a_payload_is_parsed_again_the_same_way_when_replayed(sms_account, twili
 
     assert Message.objects.count() == 1
     assert RawPayload.objects.get().status == PayloadStatus.DUPLICATE
+
+
+def test_the_account_credentials_go_only_to_twilio_s_own_host(fake_provider):
+    """A media URL on another host is fetched without the auth token, which would leak."""
+    import httpx
+
+    from frontline.channels.twilio.media import MediaItem, media_fetch
+    from tests.fakes.provider_server import Reply
+
+    fake_provider.route("GET", r"^/files/cat\.jpg$", Reply(body=b"jpeg", content_type="image/jpeg"))
+    on_twilio = f"{fake_provider.url}/files/cat.jpg"
+    elsewhere = on_twilio.replace("127.0.0.1", "localhost")
+    fetched = media_fetch(
+        [MediaItem(url=on_twilio), MediaItem(url=elsewhere)],
+        auth=httpx.BasicAuth("AC1", "secret-token"),
+        auth_host="127.0.0.1",
+        max_bytes=1000,
+    )
+    assert [a.content for a in fetched.attachments] == [b"jpeg", b"jpeg"]
+    first, second = fake_provider.received("GET", r"^/files/")
+    assert first.headers.get("Authorization", "").startswith("Basic ")
+    assert "Authorization" not in second.headers
