@@ -8,7 +8,11 @@ class CustomersConfig(AppConfig):
 
     def ready(self) -> None:
         from frontline.core.bus import subscribe
-        from frontline.customers.suggestions import on_customer_changed, on_message_received
+        from frontline.customers.suggestions import (
+            on_customer_changed,
+            on_merge_reverted,
+            on_message_received,
+        )
 
         # The scan is cheap (one query when the text holds a contact): it runs in the process
         # that stored the message, without a task of its own, except for chat, whose
@@ -25,6 +29,7 @@ class CustomersConfig(AppConfig):
             mode="task",
             when=lambda e: e.data.get("channel") == "chat",
         )
+        subscribe("customer.merge_reverted", on_merge_reverted, mode="inline")
         # A namesake needs a shared organisation: a new customer has none yet, so only joining
         # one or a change of name can make a pair (no task for every new sender).
         subscribe("customer.organisation_added", on_customer_changed, mode="task")

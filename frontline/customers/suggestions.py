@@ -240,3 +240,15 @@ def suggestion_dismiss(*, suggestion: MergeSuggestion, actor: str) -> MergeSugge
             customer_id=here, kind="not_same_person", actor=actor, data={"other_id": other}
         )
     return suggestion
+
+
+def on_merge_reverted(event: Event) -> None:
+    """Subscriber of customer.merge_reverted: a suggestion that led to the undone merge is
+    open again, so the agent can merge the other way or say they are not the same person."""
+    source_id = event.data.get("source_id")
+    if event.customer_id is None or not isinstance(source_id, int):
+        return
+    low, high = sorted((event.customer_id, source_id))
+    MergeSuggestion.objects.filter(
+        customer_id=low, other_id=high, status=SuggestionStatus.MERGED
+    ).update(status=SuggestionStatus.OPEN, decided_at=None, decided_by="")

@@ -115,7 +115,7 @@ def test_same_full_name_in_the_same_organisation(django_capture_on_commit_callba
 
 
 @pytest.mark.django_db
-def test_accepting_merges_and_the_merge_can_be_undone():
+def test_accepting_merges_and_the_merge_can_be_undone(django_capture_on_commit_callbacks):
     ana = IdentityFactory(kind="email", value="ana@example.org").customer
     ana_sms = IdentityFactory(kind="phone", value="+447911123456").customer
     suggestions_from_message(customer_id=ana.pk, text="+44 7911 123456", message_id=1, ticket_id=1)
@@ -129,9 +129,12 @@ def test_accepting_merges_and_the_merge_can_be_undone():
     }
     suggestion.refresh_from_db()
     assert suggestion.status == SuggestionStatus.MERGED
-    customer_merge_revert(merge=merge, actor="user:1")
+    with django_capture_on_commit_callbacks(execute=True):
+        customer_merge_revert(merge=merge, actor="user:1")
     ana_sms.refresh_from_db()
     assert ana_sms.merged_into_id is None
+    suggestion.refresh_from_db()
+    assert suggestion.status == SuggestionStatus.OPEN  # to decide again, either way
     assert list(ana_sms.identities.values_list("value", flat=True)) == ["+447911123456"]
 
 
