@@ -12,6 +12,7 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.urls import path  # noqa: E402
 
+from frontline.channels.asgi import with_fast_webhooks  # noqa: E402
 from frontline.channels.chat.routing import (  # noqa: E402
     websocket_urlpatterns as visitor_websockets,
 )
@@ -21,7 +22,7 @@ from frontline.realtime.consumers import AgentConsumer  # noqa: E402
 # allowlist. Agents come from Frontline's pages only, with their session.
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        "http": with_fast_webhooks(django_asgi_app),
         "websocket": URLRouter(
             [
                 *visitor_websockets,

@@ -94,4 +94,6 @@ def pooled(view: Callable[..., HttpResponseBase]) -> Callable[..., Any]:
         response: HttpResponseBase = await runner(request, *args, **kwargs)
         return response
 
+    # Marks the view for the bare ASGI handler (channels/asgi.py): no middleware on the way.
+    run.provider_webhook = True  # type: ignore[attr-defined]
     return run
