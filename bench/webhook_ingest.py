@@ -147,9 +147,14 @@ async def run_level(args: argparse.Namespace) -> dict[str, Any]:
         await asyncio.gather(*(worker(client) for _ in range(args.concurrency)))
     elapsed = time.perf_counter() - start
     machine = watch.delta(cpu_a, watch.snapshot())
-    visible, drain, stored = await asyncio.to_thread(
-        wait_visible, args.database_url, run, sent_at, accepted, last_ack_wall, args.drain_timeout
-    )
+    visible: list[float] = []
+    drain: float | None = None
+    stored = 0
+    if args.drain_timeout:  # 0: the acknowledgement alone, nothing waited for
+        visible, drain, stored = await asyncio.to_thread(
+            wait_visible, args.database_url, run, sent_at, accepted, last_ack_wall,
+            args.drain_timeout,
+        )  # fmt: skip
     posts = len(acks) + sum(errors.values())
     return {
         "concurrency": args.concurrency,
