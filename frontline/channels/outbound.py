@@ -68,6 +68,7 @@ def outbound_message_send(message_id: int, *, final_attempt: bool = True) -> Non
     recipient = ticket_selectors.requester_identity(message.ticket, kind=kind, network=network)
     outbound = OutboundMessage(
         attachments=ticket_selectors.message_attachment_files(message),
+        attachment_links=_file_links(message),
         metadata=context,
         channel=message.channel,
         message_id=message.pk,
@@ -103,6 +104,14 @@ def outbound_message_send(message_id: int, *, final_attempt: bool = True) -> Non
         )
 
 
+def _file_links(message: Message) -> tuple[str, ...]:
+    from frontline.channels.files import file_link
+
+    if message.channel not in PROVIDER_CHANNEL.values():
+        return ()
+    return tuple(file_link(a) for a in message.attachments.filter(status="stored").exclude(file=""))
+
+
 def _sandbox_send(outbound: OutboundMessage) -> SendResult | None:
     """Accounts marked `{"sandbox": true}` (the demo's) deliver nothing: the request is written
     to <data dir>/outbox/<channel>/ instead, as embedded mode does with email."""
@@ -123,6 +132,7 @@ def _sandbox_send(outbound: OutboundMessage) -> SendResult | None:
         "ticket_id": outbound.ticket_id,
         "message_id": outbound.message_id,
         "template": outbound.metadata.get("message", {}).get("template"),
+        "files": list(outbound.attachment_links),
         "public": bool(outbound.metadata.get("inbound", {}).get("public")),
     }
     (folder / f"message-{outbound.message_id}.json").write_text(json.dumps(record, indent=2))

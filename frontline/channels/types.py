@@ -105,6 +105,8 @@ class OutboundMessage:
     in_reply_to: tuple[str, ...] = ()
     attachments: tuple[InboundAttachment, ...] = ()
     metadata: dict[str, Any] = field(default_factory=dict)
+    # Signed, expiring URLs of the same files, for providers that fetch media themselves.
+    attachment_links: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

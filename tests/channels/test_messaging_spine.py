@@ -219,3 +219,35 @@ def test_sandbox_accounts_write_replies_to_the_outbox(monkeypatch, settings, tmp
     )
     written = json.loads((tmp_path / "outbox" / "sms" / f"message-{message.pk}.json").read_text())
     assert written["to"] == "+14155550100" and written["text"] == "Hello"
+
+
+def test_file_links_reach_only_a_reply_s_stored_files_and_expire(client):
+    from datetime import timedelta
+    from urllib.parse import urlsplit
+
+    from django.core import signing
+
+    from frontline.channels.files import file_link
+    from frontline.tickets.models import Attachment
+    from frontline.tickets.services import AttachmentInput
+
+    ticket = TicketFactory(channel="sms")
+    agent = Actor.for_user(UserFactory())
+    with bus.paused():
+        reply = message_add(
+            ticket=ticket, actor=agent, text="Label",
+            attachments=[AttachmentInput(filename="label.pdf", content=b"%PDF")],
+        )  # fmt: skip
+        note = message_add(
+            ticket=ticket, actor=agent, text="Internal", visibility="internal",
+            attachments=[AttachmentInput(filename="notes.txt", content=b"secret")],
+        )  # fmt: skip
+    shared = Attachment.objects.get(message=reply)
+    private = Attachment.objects.get(message=note)
+    assert client.get(urlsplit(file_link(shared)).path).status_code == 200
+    assert client.get(urlsplit(file_link(private)).path).status_code == 404  # a note's file
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("frontline.channels.files.FILE_LINK_MAX_AGE", timedelta(seconds=-1))
+        assert client.get(urlsplit(file_link(shared)).path).status_code == 404  # expired
+    forged = signing.dumps({"a": shared.pk}, salt="another-purpose")
+    assert client.get(f"/channels/files/{forged}/label.pdf").status_code == 404

@@ -244,18 +244,21 @@ class TwilioMessagingAdapter:
         template = reply.get("template")
         if template:
             return self._send_template(account, base_form, template)
-        if not message.text.strip():
-            raise ValueError(
-                "Twilio messages carry text here; attachments alone cannot be sent "
-                "(Twilio needs a public URL for each file)."
-            )
-        result = self._send_text(account, base_form, message.message_id, message.text, reply)
-        if message.attachments:
-            names = ", ".join(a.filename for a in message.attachments)
+        links = list(message.attachment_links)
+        if not message.text.strip() and not links:
+            raise ValueError("A Twilio message needs text or a file.")
+        # MMS takes up to 10 files with one message, WhatsApp one file a message.
+        per_message = 1 if self.is_whatsapp else MMS_MAX_MEDIA
+        media, rest = links[:per_message], links[per_message:]
+        result = self._send_text(
+            account, base_form, message.message_id, message.text, reply, media=media
+        )
+        if rest:
+            names = ", ".join(a.filename for a in message.attachments[per_message:])
             return SendResult(
                 provider_message_id=result.provider_message_id,
                 state="sent",
-                error=f"Text sent; attachments are not sent on {self.channel}: {names}",
+                error=f"Sent with {len(media)} file(s); {self.channel} took no more: {names}",
             )
         return result
 
@@ -298,14 +301,16 @@ class TwilioMessagingAdapter:
         message_id: int,
         text: str,
         reply: dict[str, Any],
+        *,
+        media: list[str] | None = None,
     ) -> SendResult:
         """One Message per part of at most 1600 characters. The sids of the parts sent so far
         are recorded on the reply, so a retry after a failed part sends only the rest; the
         first sid is the reply's provider id."""
-        parts = body_parts(text)
+        parts = body_parts(text) or [""]  # files alone: one message without a body
         sent: list[str] = [str(s) for s in reply.get(PARTS_METADATA) or []][: len(parts)]
         for index in range(len(sent), len(parts)):
-            form = {
+            form: dict[str, Any] = {
                 **base_form,
                 "Body": parts[index],
                 "StatusCallback": status_callback_url(
@@ -315,6 +320,10 @@ class TwilioMessagingAdapter:
                     first_sid=sent[0] if sent else "",
                 ),
             }
+            if index == 0 and media:
+                form["MediaUrl"] = list(media)  # repeated form field, as Twilio takes it
+            if not form["Body"]:
+                del form["Body"]
             answer = message_create(account, form)
             sent.append(str(answer["sid"]))
             if len(parts) > 1:
@@ -365,6 +374,8 @@ def _skipped_text(item: Mapping[str, Any]) -> str:
     size = f", {_size(int(item['size']))}" if item.get("size") else ""
     return f"[Attachment not kept: {kind}{size}, {item['reason']}]"
 
+
+MMS_MAX_MEDIA = 10
 
 ADAPTERS: list[ChannelAdapter] = [
     TwilioMessagingAdapter(Channel.SMS.value),

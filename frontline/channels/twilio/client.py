@@ -80,7 +80,7 @@ def messages_url(account: MessagingAccount) -> str:
     return f"{api_base(account)}/2010-04-01/Accounts/{account.account_sid}/Messages.json"
 
 
-def message_create(account: MessagingAccount, form: dict[str, str]) -> dict[str, Any]:
+def message_create(account: MessagingAccount, form: dict[str, Any]) -> dict[str, Any]:
     """POST a Message; returns Twilio's JSON answer (its `sid`, `status`, ...)."""
     try:
         response = httpx.post(

@@ -276,9 +276,11 @@ def test_a_reply_without_an_account_fails_visibly(sms_account, twilio_post, agen
     assert "No active Twilio account sends on sms" in reply.delivery_error
 
 
-def test_reply_attachments_are_named_as_not_sent_while_the_text_goes_out(
-    sms_account, twilio_post, fake_provider, django_capture_on_commit_callbacks
+def test_reply_files_go_as_signed_media_links_the_provider_can_fetch(
+    sms_account, twilio_post, fake_provider, django_capture_on_commit_callbacks, client
 ):
+    from urllib.parse import urlsplit
+
     from frontline.tickets.actors import Actor
     from frontline.tickets.services import AttachmentInput, message_add
     from tests.factories import UserFactory
@@ -295,6 +297,10 @@ def test_reply_attachments_are_named_as_not_sent_while_the_text_goes_out(
     reply.refresh_from_db()
     (request,) = fake_provider.received("POST", r"Messages\.json$")
     assert _single(request)["Body"] == "The label is attached."
-    assert "MediaUrl" not in request.form
-    assert reply.delivery_state == "sent"
-    assert reply.delivery_error == "Text sent; attachments are not sent on sms: label.pdf"
+    (link,) = request.form["MediaUrl"]
+    assert reply.delivery_state == "sent" and reply.delivery_error == ""
+    fetched = client.get(urlsplit(link).path)  # as Twilio would, without a login
+    assert fetched.status_code == 200
+    assert b"".join(fetched.streaming_content) == b"%PDF-1.4 label"
+    tampered = urlsplit(link).path.replace("/files/", "/files/x")
+    assert client.get(tampered).status_code == 404
