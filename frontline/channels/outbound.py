@@ -109,7 +109,8 @@ def _file_links(message: Message) -> tuple[str, ...]:
 
     if message.channel not in PROVIDER_CHANNEL.values():
         return ()
-    return tuple(file_link(a) for a in message.attachments.filter(status="stored").exclude(file=""))
+    stored = message.attachments.filter(status="stored").exclude(file="").order_by("id")
+    return tuple(file_link(a) for a in stored)  # in the order of `attachments`, pair by pair
 
 
 def _sandbox_send(outbound: OutboundMessage) -> SendResult | None:

@@ -105,7 +105,7 @@ class OutboundMessage:
     in_reply_to: tuple[str, ...] = ()
     attachments: tuple[InboundAttachment, ...] = ()
     metadata: dict[str, Any] = field(default_factory=dict)
-    # Signed, expiring URLs of the same files, for providers that fetch media themselves.
+    # Signed, expiring URLs of the same files (same order), for providers that fetch media.
     attachment_links: tuple[str, ...] = ()
 
 

@@ -232,7 +232,7 @@ def ticket_events(ticket: Ticket) -> QuerySet[TicketEvent]:
 def message_attachment_files(message: Message) -> tuple[InboundAttachment, ...]:
     """The stored files of a message, to send along with it."""
     files = []
-    for attachment in message.attachments.filter(status="stored").exclude(file=""):
+    for attachment in message.attachments.filter(status="stored").exclude(file="").order_by("id"):
         with attachment.file.open("rb") as handle:
             content = handle.read()
         files.append(

@@ -107,7 +107,7 @@ def _public_reply(
     return SendResult(
         provider_message_id=str(answer.get("id") or ""),
         state="sent",
-        error=_not_sent_note(message.attachments, "public replies"),
+        error=_not_sent_note(message.attachments, "public replies take text only"),
     )
 
 
@@ -123,7 +123,8 @@ def _private_message(
         raise GraphError(f"the customer has no {channel} id to write to")
     messaging = _messaging_type(account, inbound)
     texts = split_text(message.text, TEXT_LIMITS[channel], in_bytes=LIMIT_IN_BYTES[channel])
-    files = list(message.attachments) if channel == Channel.FACEBOOK else []
+    linked = _instagram_linkable(message) if channel == Channel.INSTAGRAM else []
+    files: list[Any] = list(message.attachments) if channel == Channel.FACEBOOK else linked
     if not texts and not files:
         raise GraphError("the reply has nothing to send")
     count = len(texts) + len(files)
@@ -133,17 +134,38 @@ def _private_message(
             body = {"recipient": {"id": recipient_id}, **messaging}
             body["message"] = {"text": texts[index]}
             answer = graph_call(account, "POST", "me/messages", json=body)
-        else:
+        elif channel == Channel.FACEBOOK:
             answer = _upload(account, recipient_id, messaging, files[index - len(texts)])
+        else:
+            kind, link = files[index - len(texts)][1:]
+            body = {"recipient": {"id": recipient_id}, **messaging}
+            body["message"] = {"attachment": {"type": kind, "payload": {"url": link}}}
+            answer = graph_call(account, "POST", "me/messages", json=body)
         sent.append(str(answer.get("message_id") or answer.get("id") or ""))
         if count > 1:
             _parts_record(message.message_id, sent)
-    skipped = message.attachments if channel != Channel.FACEBOOK else ()
+    sent_by_link = {id(item[0]) for item in linked}
+    skipped = tuple(
+        a
+        for a in (message.attachments if channel != Channel.FACEBOOK else ())
+        if id(a) not in sent_by_link
+    )
     return SendResult(
         provider_message_id=sent[-1],
         state="sent",
-        error=_not_sent_note(skipped, "Instagram messages"),
+        error=_not_sent_note(skipped, "Instagram messages take images, videos and sounds"),
     )
+
+
+def _instagram_linkable(message: OutboundMessage) -> list[tuple[InboundAttachment, str, str]]:
+    """(file, type, signed link) of the reply's images, videos and sounds: Instagram fetches
+    them by URL (channels/files.py); other files cannot go."""
+    found = []
+    for attachment, link in zip(message.attachments, message.attachment_links, strict=False):
+        kind = attachment.content_type.split("/")[0]
+        if kind in ("image", "video", "audio"):
+            found.append((attachment, kind, link))
+    return found
 
 
 def _messaging_type(account: MessagingAccount, inbound: dict[str, Any]) -> dict[str, str]:
@@ -186,12 +208,12 @@ def _upload(
     )
 
 
-def _not_sent_note(attachments: tuple[InboundAttachment, ...], where: str) -> str:
+def _not_sent_note(attachments: tuple[InboundAttachment, ...], why: str) -> str:
     """Said on the reply when files could not go with it (Meta takes only links there)."""
     if not attachments:
         return ""
     names = ", ".join(a.filename for a in attachments)
-    return f"attachments not sent ({where} take text only): {names}"
+    return f"attachments not sent ({why}): {names}"
 
 
 def _parts_sent(message_id: int) -> list[str]:

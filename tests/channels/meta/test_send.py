@@ -251,3 +251,26 @@ def test_a_file_on_a_messenger_reply_is_uploaded_with_it(
     assert reply.delivery_state == "sent"
     assert reply.provider_message_id == "m_2"
     assert Message.objects.get(pk=reply.pk).metadata[PARTS_SENT_KEY] == ["m_1", "m_2"]
+
+
+def test_an_instagram_reply_sends_its_pictures_by_signed_link(
+    meta_post, instagram_account, agent_reply, fake_provider, client
+):
+    from urllib.parse import urlsplit
+
+    ticket = _ticket(meta_post, instagram_account, "instagram_text")
+    photo = AttachmentInput(filename="tent.png", content=b"\x89PNG tent", content_type="image/png")
+    label = AttachmentInput(
+        filename="label.pdf", content=b"%PDF-1.4 label", content_type="application/pdf"
+    )
+
+    reply = agent_reply(ticket, "Here it is.", attachments=[photo, label])
+
+    text, picture = fake_provider.received("POST", SEND_PATH)
+    assert text.json()["message"] == {"text": "Here it is."}
+    attachment = picture.json()["message"]["attachment"]
+    assert attachment["type"] == "image"
+    fetched = client.get(urlsplit(attachment["payload"]["url"]).path)  # as Instagram would
+    assert b"".join(fetched.streaming_content) == b"\x89PNG tent"
+    assert reply.delivery_state == "sent"
+    assert "label.pdf" in reply.delivery_error and "tent.png" not in reply.delivery_error
