@@ -146,9 +146,13 @@ def last_inbound_on_channel(ticket: Ticket, channel: str) -> dict[str, Any]:
     return dict(metadata or {})
 
 
-def account_for_reply(ticket: Ticket, channel: str) -> MessagingAccount | None:
-    """The account the customer last wrote to on `channel`; else the channel's default."""
-    inbound = last_inbound_on_channel(ticket, channel)
+def account_for_reply(
+    ticket: Ticket, channel: str, *, inbound: dict[str, Any] | None = None
+) -> MessagingAccount | None:
+    """The account the customer last wrote to on `channel`; else the channel's default.
+    `inbound`: that last message's metadata, when the caller has it already."""
+    if inbound is None:
+        inbound = last_inbound_on_channel(ticket, channel)
     account = account_get(inbound.get("account_id"))
     if account is not None and account.is_active:
         return account

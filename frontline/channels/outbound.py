@@ -104,6 +104,17 @@ def outbound_message_send(message_id: int, *, final_attempt: bool = True) -> Non
         )
 
 
+def parts_sent(message: OutboundMessage, key: str) -> list[str]:
+    """The provider ids of the parts of a long reply sent before a retry (recorded under
+    `key` by `parts_record`)."""
+    sent = (message.metadata.get("message") or {}).get(key)
+    return [str(part) for part in sent] if isinstance(sent, list) else []
+
+
+def parts_record(message_id: int, key: str, sent: list[str]) -> None:
+    ticket_services.message_metadata_set(message_id=message_id, key=key, value=list(sent))
+
+
 def _file_links(message: Message) -> tuple[str, ...]:
     from frontline.channels.files import file_link
 
@@ -116,18 +127,13 @@ def _file_links(message: Message) -> tuple[str, ...]:
 def _sandbox_send(outbound: OutboundMessage) -> SendResult | None:
     """Accounts marked `{"sandbox": true}` (the demo's) deliver nothing: the request is written
     to <data dir>/outbox/<channel>/ instead, as embedded mode does with email."""
-    account_id = outbound.metadata.get("account_id")
-    if not account_id:
-        return None
-    from frontline.channels.accounts import account_get
-
-    account = account_get(account_id)
-    if account is None or not account.options.get("sandbox"):
+    sandbox = outbound.metadata.get("sandbox")
+    if not sandbox:
         return None
     folder = Path(settings.DATA_DIR) / "outbox" / outbound.channel
     folder.mkdir(parents=True, exist_ok=True)
     record = {
-        "account": account.key,
+        "account": sandbox,
         "to": outbound.recipient.value,
         "text": outbound.text,
         "ticket_id": outbound.ticket_id,
@@ -151,11 +157,14 @@ def _sender_for(message: Message) -> dict[str, Any]:
     if message.channel in PROVIDER_CHANNEL.values():
         from frontline.channels.accounts import account_for_reply, last_inbound_on_channel
 
-        account = account_for_reply(message.ticket, message.channel)
+        inbound = last_inbound_on_channel(message.ticket, message.channel)
+        account = account_for_reply(message.ticket, message.channel, inbound=inbound)
         return {
             "account_id": account.pk if account else None,
             "network": account.address if account else "",
-            "inbound": last_inbound_on_channel(message.ticket, message.channel),
+            # The account's key when it is a sandbox (the demo's): nothing leaves the machine.
+            "sandbox": account.key if account and account.options.get("sandbox") else "",
+            "inbound": inbound,
             "message": dict(message.metadata or {}),
         }
     if message.channel != Channel.EMAIL:

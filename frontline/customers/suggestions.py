@@ -193,6 +193,7 @@ def suggestions_open_for(customer: Customer) -> QuerySet[MergeSuggestion]:
         )
         .filter(customer__merged_into__isnull=True, other__merged_into__isnull=True)
         .select_related("customer", "other")
+        .prefetch_related("customer__identities", "other__identities")
         .order_by("-id")
     )
 

@@ -616,6 +616,17 @@ def _delivery_states_before(state: str) -> list[str]:
 
 
 @transaction.atomic
+def message_metadata_set(*, message_id: int, key: str, value: Any) -> None:
+    """Record one fact about a message in its metadata, keeping the rest (a channel's ids of
+    the parts a long reply went out in, so a retry sends only the missing ones)."""
+    found = Message.objects.select_for_update().filter(pk=message_id).first()
+    if found is not None:
+        Message.objects.filter(pk=message_id).update(
+            metadata={**(found.metadata or {}), key: value}
+        )
+
+
+@transaction.atomic
 def message_delivery_update(
     *, message: Message, state: str, provider_message_id: str = "", error: str = ""
 ) -> Message:

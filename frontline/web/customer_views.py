@@ -3,6 +3,7 @@ merges (merge, undo, or "not the same person"), and all their conversations in o
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.contrib import messages
@@ -33,13 +34,21 @@ LANGUAGE_MAX = 16
 HISTORY_SHOWN = 30
 
 
-def _actor_label(actor: str) -> str:
-    """ "user:4" -> the agent's name; other actors ("system", "channel:sms") as they are."""
-    kind, _, pk = actor.partition(":")
-    if kind == "user" and pk.isdigit():
-        user = User.objects.filter(pk=int(pk)).first()
-        return user.label if user else "a former colleague"
-    return actor
+def _with_actor_names(merges: Iterable[CustomerMerge]) -> list[tuple[CustomerMerge, str]]:
+    """Each merge with who did it: "user:4" -> the agent's name (one query for all); other
+    actors ("system", "channel:sms") as they are."""
+    merges = list(merges)
+    ids = {int(pk) for kind, _, pk in (m.actor.partition(":") for m in merges)
+           if kind == "user" and pk.isdigit()}  # fmt: skip
+    names = {u.pk: u.label for u in User.objects.filter(pk__in=ids)}
+    labelled = []
+    for merge in merges:
+        kind, _, pk = merge.actor.partition(":")
+        if kind == "user" and pk.isdigit():
+            labelled.append((merge, names.get(int(pk), "a former colleague")))
+        else:
+            labelled.append((merge, merge.actor))
+    return labelled
 
 
 def _history_line(event: CustomerEvent) -> str:
@@ -120,12 +129,11 @@ def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
             )
             for s in open_suggestions
         ],
-        "merges": [
-            (merge, _actor_label(merge.actor))
-            for merge in CustomerMerge.objects.filter(target=customer, reverted_at__isnull=True)
+        "merges": _with_actor_names(
+            CustomerMerge.objects.filter(target=customer, reverted_at__isnull=True)
             .select_related("source")
             .order_by("-id")[:20]
-        ],
+        ),
         "history": [
             (event, _history_line(event))
             for event in customer.events.order_by("-id")[:HISTORY_SHOWN]

@@ -309,7 +309,7 @@ def _ticket_page(
         **_reply_context(ticket, identities, messages_),
         "tasks": list(ticket.tasks.select_related("assignee", "done_by")),
         "other_channel_messages": _other_channel_messages(user, ticket),
-        "merge_suggestions": len(customer_suggestions.suggestions_open_for(requester)),
+        "merge_suggestions": customer_suggestions.suggestions_open_for(requester).count(),
         "canned": selectors.canned_responses_for(user) if can_note else [],
         "collaborators": list(ticket.collaborators.all()),
         "invitable": [u for u in staff if u.pk not in collaborator_ids],

@@ -8,11 +8,9 @@ receiver, the message is committed as a RawPayload before the 202, then processe
 from __future__ import annotations
 
 import hmac
-import logging
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
-from django.db import transaction
 from django.http import HttpRequest, JsonResponse
 from django.http.multipartparser import MultiPartParserError
 from django.views.decorators.csrf import csrf_exempt
@@ -23,9 +21,7 @@ from frontline.channels.email.handlers import secret_hash
 from frontline.channels.email.parser import message_id_of
 from frontline.channels.models import Mailbox
 from frontline.channels.selectors import mailbox_for_address
-from frontline.channels.webhooks import pooled
-
-logger = logging.getLogger(__name__)
+from frontline.channels.webhooks import pooled, webhook_accept
 
 # A multipart form carries some overhead around the message itself.
 FORM_OVERHEAD_BYTES = 1024 * 1024
@@ -63,9 +59,6 @@ def _form_message(request: HttpRequest) -> bytes | None:
 @require_POST
 @pooled
 def inbound_mime(request: HttpRequest, address: str) -> JsonResponse:
-    from frontline.channels.services import raw_payload_store
-    from frontline.channels.tasks import raw_payload_process_task
-
     mailbox = mailbox_for_address(address)
     if mailbox is None:
         return _error(404, "No such mailbox.")
@@ -94,22 +87,11 @@ def inbound_mime(request: HttpRequest, address: str) -> JsonResponse:
         return _error(413, f"The message is larger than {limit} bytes.")
     if not raw.strip():
         return _error(400, "The body is empty: post the raw RFC 5322 message.")
-    with transaction.atomic():
-        payload, created = raw_payload_store(
-            channel="email",
-            body=raw,
-            provider_message_id=provider_id_for(raw, message_id_of(raw)),
-            content_type="message/rfc822",
-            headers={"recipients": address.strip().lower(), "via": "https"},
-        )
-    if created:
-        payload_id = payload.pk
-
-        def enqueue() -> None:
-            try:
-                raw_payload_process_task.delay(payload_id)
-            except Exception:  # the sweeper retries pending payloads; the mail is safe
-                logger.exception("could not process payload %s now", payload_id)
-
-        transaction.on_commit(enqueue)
+    payload, created = webhook_accept(
+        channel="email",
+        body=raw,
+        provider_message_id=provider_id_for(raw, message_id_of(raw)),
+        content_type="message/rfc822",
+        headers={"recipients": address.strip().lower(), "via": "https"},
+    )
     return JsonResponse({"payload_id": payload.pk, "duplicate": not created}, status=202)

@@ -440,14 +440,11 @@ def _feed(
     if not (comment_id or post_id):
         raise ValueError(f"a feed {item} without its id")
     post = _object(value, "post")
-    metadata = _metadata(batch, account, entry_id, author_id, None)
-    metadata.update({"public": True, "item": item, "post_id": post_id})
-    if comment_id:
-        metadata["comment_id"] = comment_id
-    if value.get("parent_id"):
-        metadata["parent_id"] = str(value["parent_id"])
-    if post.get("permalink_url"):
-        metadata["permalink"] = str(post["permalink_url"])
+    metadata = _public_metadata(
+        batch, account, entry_id, author_id, item=item, post_id=post_id, comment_id=comment_id,
+        parent_id=str(value.get("parent_id") or ""),
+        permalink=str(post.get("permalink_url") or ""),
+    )  # fmt: skip
     notes = [f"[{kind}] {value[kind]}" for kind in ("photo", "video", "link") if value.get(kind)]
     batch.messages.append(
         _inbound(
@@ -506,12 +503,10 @@ def _page_mention(
     if not author_id:
         batch.unhandled.append(f"mention:{item} without its author")
         return
-    metadata = _metadata(batch, account, entry_id, author_id, None)
-    metadata.update({"public": True, "mention": True, "item": item, "post_id": post_id})
-    if comment_id:
-        metadata["comment_id"] = comment_id
-    if permalink:
-        metadata["permalink"] = permalink
+    metadata = _public_metadata(
+        batch, account, entry_id, author_id, mention=True, item=item, post_id=post_id,
+        comment_id=comment_id, permalink=permalink,
+    )  # fmt: skip
     batch.messages.append(
         _inbound(
             batch,
@@ -547,14 +542,11 @@ def _instagram_comment(
     if not comment_id or not media_id or not author_id:
         raise ValueError("an Instagram comment without its id, media or author")
     username = str(author.get("username") or "")
-    metadata = _metadata(batch, account, entry_id, author_id, None)
-    metadata.update({"public": True, "comment_id": comment_id, "media_id": media_id})
-    if media.get("media_product_type"):
-        metadata["media_product_type"] = str(media["media_product_type"])
-    if value.get("parent_id"):
-        metadata["parent_id"] = str(value["parent_id"])
-    if username:
-        metadata["username"] = username
+    metadata = _public_metadata(
+        batch, account, entry_id, author_id, comment_id=comment_id, media_id=media_id,
+        media_product_type=str(media.get("media_product_type") or ""),
+        parent_id=str(value.get("parent_id") or ""), username=username,
+    )  # fmt: skip
     batch.messages.append(
         _inbound(
             batch,
@@ -602,12 +594,10 @@ def _instagram_mention(
     media = _object(found, "media")
     permalink = str(found.get("permalink") or media.get("permalink") or "")
     text = str((found.get("text") if comment_id else found.get("caption")) or "")
-    metadata = _metadata(batch, account, entry_id, "", None)
-    metadata.update({"public": True, "mention": True, "media_id": media_id, "username": username})
-    if comment_id:
-        metadata["comment_id"] = comment_id
-    if permalink:
-        metadata["permalink"] = permalink
+    metadata = _public_metadata(
+        batch, account, entry_id, "", mention=True, media_id=media_id, username=username,
+        comment_id=comment_id, permalink=permalink,
+    )  # fmt: skip
     batch.messages.append(
         _inbound(
             batch,
@@ -649,6 +639,17 @@ def _metadata(
         metadata["sender_id"] = sender_id
     if isinstance(timestamp, int):
         metadata["timestamp"] = timestamp
+    return metadata
+
+
+def _public_metadata(
+    batch: _Batch, account: MessagingAccount, entry_id: str, sender_id: str, **fields: Any
+) -> dict[str, Any]:
+    """A public post's or comment's metadata: the common part, `public`, and each of `fields`
+    that has a value (what the reply needs to answer in the right place)."""
+    metadata = _metadata(batch, account, entry_id, sender_id, None)
+    metadata["public"] = True
+    metadata.update({name: value for name, value in fields.items() if value})
     return metadata
 
 

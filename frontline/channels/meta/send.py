@@ -13,14 +13,13 @@ import json
 from datetime import timedelta
 from typing import Any
 
-from django.db import transaction
 from django.utils import timezone
 
 from frontline.channels.accounts import account_get
 from frontline.channels.meta.graph import GraphError, graph_call
 from frontline.channels.models import MessagingAccount
+from frontline.channels.outbound import parts_record, parts_sent
 from frontline.channels.types import Channel, InboundAttachment, OutboundMessage, SendResult
-from frontline.tickets.models import Message
 
 # Longest text one message may carry: Messenger counts 2000 characters, Instagram 1000
 # bytes of UTF-8 (so an emoji counts for four).
@@ -128,7 +127,7 @@ def _private_message(
     if not texts and not files:
         raise GraphError("the reply has nothing to send")
     count = len(texts) + len(files)
-    sent = _parts_sent(message.message_id) if count > 1 else []
+    sent = parts_sent(message, PARTS_SENT_KEY)[:count] if count > 1 else []
     for index in range(len(sent), count):
         if index < len(texts):
             body = {"recipient": {"id": recipient_id}, **messaging}
@@ -143,7 +142,7 @@ def _private_message(
             answer = graph_call(account, "POST", "me/messages", json=body)
         sent.append(str(answer.get("message_id") or answer.get("id") or ""))
         if count > 1:
-            _parts_record(message.message_id, sent)
+            parts_record(message.message_id, PARTS_SENT_KEY, sent)
     sent_by_link = {id(item[0]) for item in linked}
     skipped = tuple(
         a
@@ -214,19 +213,3 @@ def _not_sent_note(attachments: tuple[InboundAttachment, ...], why: str) -> str:
         return ""
     names = ", ".join(a.filename for a in attachments)
     return f"attachments not sent ({why}): {names}"
-
-
-def _parts_sent(message_id: int) -> list[str]:
-    metadata = Message.objects.filter(pk=message_id).values_list("metadata", flat=True).first()
-    sent = (metadata or {}).get(PARTS_SENT_KEY)
-    return [str(m) for m in sent] if isinstance(sent, list) else []
-
-
-@transaction.atomic
-def _parts_record(message_id: int, sent: list[str]) -> None:
-    found = Message.objects.select_for_update().filter(pk=message_id).first()
-    if found is None:
-        return
-    metadata = dict(found.metadata or {})
-    metadata[PARTS_SENT_KEY] = sent
-    Message.objects.filter(pk=message_id).update(metadata=metadata)

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from frontline.channels.accounts import account_get
 from frontline.channels.models import MessagingAccount
+from frontline.channels.outbound import parts_record
 from frontline.channels.registry import ChannelAdapter, UnsupportedPayload
 from frontline.channels.twilio.client import (
     TwilioApiError,
@@ -308,7 +309,7 @@ class TwilioMessagingAdapter:
         are recorded on the reply, so a retry after a failed part sends only the rest; the
         first sid is the reply's provider id."""
         parts = body_parts(text) or [""]  # files alone: one message without a body
-        sent: list[str] = [str(s) for s in reply.get(PARTS_METADATA) or []][: len(parts)]
+        sent = [str(s) for s in reply.get(PARTS_METADATA) or []][: len(parts)]
         for index in range(len(sent), len(parts)):
             form: dict[str, Any] = {
                 **base_form,
@@ -327,15 +328,8 @@ class TwilioMessagingAdapter:
             answer = message_create(account, form)
             sent.append(str(answer["sid"]))
             if len(parts) > 1:
-                _parts_record(message_id, reply, sent)
+                parts_record(message_id, PARTS_METADATA, sent)
         return SendResult(provider_message_id=sent[0], state="sent")
-
-
-def _parts_record(message_id: int, reply: dict[str, Any], sids: list[str]) -> None:
-    """Keep the sids of a long reply's parts on the message (for the agent, and for a retry)."""
-    from frontline.tickets.models import Message
-
-    Message.objects.filter(pk=message_id).update(metadata={**reply, PARTS_METADATA: list(sids)})
 
 
 def _int_or_none(value: Any) -> int | None:
